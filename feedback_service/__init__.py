@@ -1,0 +1,45 @@
+"""feedback_service: a self-hosted user-feedback hub."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from feedback_service import cli, http_errors
+from feedback_service.blueprints import integration_api, operations
+from feedback_service.config import load_config
+from feedback_service.database import configure_engine
+from feedback_service.extensions import db, migrate
+from feedback_service.json_provider import StrictJSONProvider
+from feedback_service.schema import MIGRATIONS_DIRECTORY
+
+
+def _instance_path_from_environment() -> str | None:
+    """``FEEDBACK_INSTANCE_PATH`` moves config, database and secret key out of the default."""
+    path = os.environ.get("FEEDBACK_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application. It does no database I/O: ``init-db`` migrates."""
+    app = Flask(
+        __name__,
+        instance_path=_instance_path_from_environment(),
+        instance_relative_config=True,
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    load_config(app, test_config)
+    app.json = StrictJSONProvider(app)
+
+    db.init_app(app)
+    configure_engine(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIRECTORY), render_as_batch=True)
+
+    app.register_blueprint(operations.bp)
+    app.register_blueprint(integration_api.bp)
+    http_errors.init_app(app)
+    cli.init_app(app)
+    return app

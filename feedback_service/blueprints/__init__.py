@@ -1,0 +1,1 @@
+"""One blueprint per surface: the integration API and operations endpoints so far."""

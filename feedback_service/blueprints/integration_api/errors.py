@@ -1,0 +1,78 @@
+"""Errors in the NestJS shapes the reference server sends.
+
+* ``{"message", "error", "statusCode", "path"}`` for HTTP errors, with ``message`` a list for
+  validation failures;
+* ``{"code", "message", "statusCode", "path"}`` for domain errors that carry a code;
+* ``{"statusCode": 500, "message": "Internal server error"}`` for anything unexpected.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import Response, current_app, jsonify, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from feedback_service.errors import AppError
+
+# Seconds a client should wait when SQLite's write lock stayed busy past the busy timeout.
+BUSY_RETRY_AFTER = 1
+
+
+def request_path() -> str:
+    """The path as the client sent it, query string included."""
+    path = request.script_root + request.path
+    if request.query_string:
+        path += "?" + request.query_string.decode("latin-1")
+    return path
+
+
+def http_error(status: int, message: str | list[str]) -> Response:
+    response = jsonify(
+        message=message,
+        error=HTTPStatus(status).phrase,
+        statusCode=status,
+        path=request_path(),
+    )
+    response.status_code = status
+    return response
+
+
+def forbidden() -> Response:
+    return http_error(403, "Forbidden resource")
+
+
+def app_error(error: AppError) -> Response:
+    if error.code is None:
+        return http_error(error.status, error.message)
+    response = jsonify(
+        code=error.code, message=error.message, statusCode=error.status, path=request_path()
+    )
+    response.status_code = error.status
+    return response
+
+
+def werkzeug_error(error: HTTPException) -> Response:
+    # NestJS has no 405: a path without a handler for the method is "Cannot METHOD path".
+    if isinstance(error, NotFound | MethodNotAllowed):
+        return http_error(404, f"Cannot {request.method} {request_path()}")
+    status = error.code or 500
+    messages = {413: "Request body is too large"}
+    return http_error(status, messages.get(status, error.description or HTTPStatus(status).phrase))
+
+
+def database_error(error: OperationalError) -> Response:
+    if "database is locked" not in str(error.orig):
+        return internal_error(error)
+    current_app.logger.warning("database busy past the busy timeout: %s", request_path())
+    response = http_error(503, "The database is busy; retry shortly")
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
+
+
+def internal_error(error: Exception) -> Response:
+    current_app.logger.exception("unhandled error on %s", request_path(), exc_info=error)
+    response = jsonify(statusCode=500, message="Internal server error")
+    response.status_code = 500
+    return response

@@ -1,0 +1,60 @@
+"""Feedback routes: create, get, update, delete many, link and unlink issues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from feedback_service.blueprints.integration_api import bp
+from feedback_service.blueprints.integration_api.paths import CHANNEL, FEEDBACK
+from feedback_service.blueprints.integration_api.requests import empty, json_body
+from feedback_service.errors import InvalidInput
+from feedback_service.schemas.base import load
+from feedback_service.schemas.integration import FeedbackIdsIn, FeedbackOut
+from feedback_service.services import feedback as service
+
+
+def _object_body() -> dict[str, Any]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise InvalidInput("body must be a JSON object of field values")
+    return body
+
+
+@bp.post(CHANNEL + "/feedbacks")
+# The reference server's older path for the same operation, still used by its own tests.
+@bp.post("/admin" + CHANNEL + "/feedbacks")
+def create_feedback(project_id: int, channel_id: int) -> tuple[dict[str, int], int]:
+    feedback = service.create_feedback(project_id, channel_id, _object_body())
+    return {"id": feedback.id}, 201
+
+
+@bp.get(FEEDBACK)
+def get_feedback(project_id: int, channel_id: int, feedback_id: int) -> dict[str, Any]:
+    return FeedbackOut().dump(service.get_feedback(project_id, channel_id, feedback_id))
+
+
+@bp.put(FEEDBACK)
+def update_feedback(project_id: int, channel_id: int, feedback_id: int) -> Response:
+    service.update_feedback(project_id, channel_id, feedback_id, _object_body())
+    return empty()
+
+
+@bp.delete(CHANNEL + "/feedbacks")
+def delete_feedbacks(project_id: int, channel_id: int) -> Response:
+    ids = load(FeedbackIdsIn(), json_body())["feedback_ids"]
+    service.delete_feedback(project_id, channel_id, ids)
+    return empty()
+
+
+@bp.post(FEEDBACK + "/issue/<issue_id>")
+def attach_issue(project_id: int, channel_id: int, feedback_id: int, issue_id: int) -> Response:
+    service.attach_issue(project_id, channel_id, feedback_id, issue_id)
+    return empty(201)
+
+
+@bp.delete(FEEDBACK + "/issue/<issue_id>")
+def detach_issue(project_id: int, channel_id: int, feedback_id: int, issue_id: int) -> Response:
+    service.detach_issue(project_id, channel_id, feedback_id, issue_id)
+    return empty()

@@ -1,0 +1,199 @@
+"""The ``feedback-service`` command line (also ``flask --app app ...``).
+
+With ``--json`` a command prints exactly one JSON object on stdout; errors go to stderr with a
+non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from feedback_service.errors import AppError
+from feedback_service.models import FieldFormat, FieldProperty
+from feedback_service.schema import head_revision, schema_is_current, upgrade_to_head
+from feedback_service.schemas.integration import FieldOut, ProjectOut
+from feedback_service.services import api_keys, channels, projects
+from feedback_service.services.channels import FieldSpec
+from feedback_service.timezones import DEFAULT_TIMEZONE
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
+    click.echo(json.dumps(payload) if as_json else text)
+
+
+def needs_current_schema(command: Callable[..., None]) -> Callable[..., None]:
+    """Refuse to run on a database that ``init-db`` has not brought to the latest schema."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        if not schema_is_current():
+            raise click.ClickException(
+                "the database schema is not up to date: run `feedback-service init-db` first"
+            )
+        try:
+            command(*args, **kwargs)
+        except AppError as error:
+            raise click.ClickException(str(error.message)) from None
+
+    return wrapper
+
+
+def parse_field_spec(spec: str) -> FieldSpec:
+    """``KEY:FORMAT[:EDITABLE|READ_ONLY][:opt1|opt2...]``."""
+    parts = spec.split(":")
+    if len(parts) < 2 or len(parts) > 4 or not parts[0]:
+        raise click.BadParameter(
+            f"{spec!r} is not KEY:FORMAT[:EDITABLE|READ_ONLY][:opt1|opt2...]", param_hint="--field"
+        )
+    key, fmt, *rest = parts
+    if fmt not in FieldFormat.__members__:
+        formats = ", ".join(FieldFormat)
+        raise click.BadParameter(f"unknown format {fmt!r} (one of {formats})", param_hint="--field")
+    prop = FieldProperty.EDITABLE
+    if rest and rest[0] in FieldProperty.__members__:
+        prop = FieldProperty(rest.pop(0))
+    if len(rest) > 1:
+        raise click.BadParameter(
+            f"{spec!r}: expected EDITABLE or READ_ONLY before the options", param_hint="--field"
+        )
+    options = tuple(rest[0].split("|")) if rest else ()
+    return FieldSpec(key=key, format=FieldFormat(fmt), property=prop, options=options)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema to the latest revision (safe to repeat)."""
+    upgrade_to_head()
+    click.echo(f"database schema is at revision {head_revision()}", err=True)
+
+
+@click.command("create-project")
+@with_appcontext
+@click.option("--name", required=True)
+@click.option("--description", default=None)
+@click.option("--timezone", default=DEFAULT_TIMEZONE, show_default=True, help="IANA zone name.")
+@json_option
+@needs_current_schema
+def create_project_command(
+    name: str, description: str | None, timezone: str, as_json: bool
+) -> None:
+    """Create a project."""
+    project = projects.create_project(name, description, timezone)
+    emit(as_json, ProjectOut().dump(project), f"created project {project.id} ({project.name})")
+
+
+@click.command("create-channel")
+@with_appcontext
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--name", required=True)
+@click.option("--description", default=None)
+@click.option(
+    "--field",
+    "field_specs",
+    multiple=True,
+    help="KEY:FORMAT[:EDITABLE|READ_ONLY][:opt1|opt2...]; repeat for each field.",
+)
+@click.option("--image-domain", "image_domains", multiple=True, help="Allowed image URL host.")
+@json_option
+@needs_current_schema
+def create_channel_command(
+    project_id: int,
+    name: str,
+    description: str | None,
+    field_specs: tuple[str, ...],
+    image_domains: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Create a channel; the default fields id, createdAt, updatedAt, issues come first."""
+    specs = [parse_field_spec(spec) for spec in field_specs]
+    channel = channels.create_channel(project_id, name, specs, image_domains, description)
+    payload = {
+        "id": channel.id,
+        "projectId": channel.project_id,
+        "name": channel.name,
+        "imageDomains": channel.image_domains,
+        "fields": FieldOut(many=True).dump(channel.fields),
+    }
+    emit(as_json, payload, f"created channel {channel.id} ({channel.name}) in project {project_id}")
+
+
+@click.command("create-api-key")
+@with_appcontext
+@click.option("--project", "project_id", type=int, required=True)
+@json_option
+@needs_current_schema
+def create_api_key_command(project_id: int, as_json: bool) -> None:
+    """Issue a secret API key; it is printed once and cannot be shown again."""
+    key, raw_key = api_keys.create_api_key(project_id)
+    emit(
+        as_json,
+        {"id": key.id, "key": raw_key},
+        f"API key {key.id} for project {project_id} (store it now, it is not shown again):\n"
+        f"{raw_key}",
+    )
+
+
+@click.command("revoke-api-key")
+@with_appcontext
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--id", "key_id", type=int, required=True)
+@json_option
+@needs_current_schema
+def revoke_api_key_command(project_id: int, key_id: int, as_json: bool) -> None:
+    """Revoke a secret API key; requests with it are refused from then on."""
+    key = api_keys.revoke_api_key(project_id, key_id)
+    emit(as_json, {"id": key.id, "revoked": True}, f"revoked API key {key.id}")
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--migrate/--no-migrate",
+    default=True,
+    show_default=True,
+    help="Upgrade the database schema before serving.",
+)
+def serve_command(host: str, port: int, workers: int, threads: int, migrate: bool) -> None:
+    """Serve the app with gunicorn (production server)."""
+    from feedback_service.server import serve
+
+    if migrate:
+        upgrade_to_head()
+    elif not schema_is_current():
+        raise click.ClickException("the database schema is not up to date: run init-db")
+    serve(host=host, port=port, workers=workers, threads=threads)
+
+
+COMMANDS = (
+    init_db_command,
+    create_project_command,
+    create_channel_command,
+    create_api_key_command,
+    revoke_api_key_command,
+    serve_command,
+)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from feedback_service import create_app
+
+    FlaskGroup(create_app=create_app, help="Run and administer feedback_service.")()

@@ -1,0 +1,73 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``FEEDBACK_*`` environment variables.
+
+A test mapping replaces the last two steps so that a developer's own instance file or shell
+environment can never leak into a test run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "FEEDBACK"
+
+# Values that must stay strings even when the environment holds something JSON-like
+# ("123" would otherwise become an int through ``from_prefixed_env``).
+STRING_KEYS = ("DATABASE_URL", "MASTER_API_KEY", "SECRET_KEY")
+
+
+class DefaultConfig:
+    DATABASE_URL = "sqlite:///feedback.sqlite"
+    # The integration API accepts this key for every project when set (ABC's MASTER_API_KEY).
+    MASTER_API_KEY: str | None = None
+    # JSON bodies of the integration API; the reference server's limit is 1 MiB.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Largest page any list of the integration API returns; larger `limit`s are clamped.
+    MAX_PAGE_SIZE = 1000
+    # Milliseconds a writer waits for SQLite's write lock before giving up with 503.
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+
+
+def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Fill ``app.config`` in precedence order and derive the SQLAlchemy settings."""
+    app.config.from_object(DefaultConfig)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env(ENV_PREFIX)
+        for key in STRING_KEYS:
+            if app.config.get(key) is not None:
+                app.config[key] = str(app.config[key])
+    else:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_or_create_secret_key(Path(app.instance_path))
+
+
+def read_or_create_secret_key(instance_path: Path) -> str:
+    """Return the instance's secret key, generating it (mode 0600) on first run."""
+    key_file = instance_path / "secret_key"
+    try:
+        return key_file.read_text().strip()
+    except FileNotFoundError:
+        pass
+    # Write a private temporary file, then hard-link it into place: the link either creates the
+    # finished file or fails because another process won the race, whose key we then read.
+    tmp = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    try:
+        os.link(tmp, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return key_file.read_text().strip()

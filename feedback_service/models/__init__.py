@@ -1,0 +1,30 @@
+"""Every model, imported here so the metadata (and Alembic) sees all tables."""
+
+from feedback_service.models.feedback import Feedback, feedback_issue
+from feedback_service.models.issue import Category, Issue, IssueStatus
+from feedback_service.models.project import (
+    ApiKey,
+    Channel,
+    Field,
+    FieldFormat,
+    FieldProperty,
+    FieldStatus,
+    Option,
+    Project,
+)
+
+__all__ = [
+    "ApiKey",
+    "Category",
+    "Channel",
+    "Feedback",
+    "Field",
+    "FieldFormat",
+    "FieldProperty",
+    "FieldStatus",
+    "Issue",
+    "IssueStatus",
+    "Option",
+    "Project",
+    "feedback_issue",
+]

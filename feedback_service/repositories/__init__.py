@@ -1,0 +1,1 @@
+"""SQL for each aggregate. Functions take the session first and never commit."""

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from feedback_service.models import Feedback, Issue, feedback_issue
+from feedback_service.repositories.upsert import insert_ignoring_duplicates
+
+
+def get_feedback(session: Session, channel_id: int, feedback_id: int) -> Feedback | None:
+    stmt = select(Feedback).where(Feedback.id == feedback_id, Feedback.channel_id == channel_id)
+    return session.scalar(stmt)
+
+
+def link_issue(session: Session, feedback_id: int, issue_id: int, when: datetime) -> bool:
+    """Link once; True when the link is new."""
+    row = {"feedback_id": feedback_id, "issue_id": issue_id, "created_at": when}
+    return insert_ignoring_duplicates(session, feedback_issue, row)
+
+
+def unlink_issue(session: Session, feedback_id: int, issue_id: int) -> bool:
+    stmt = delete(feedback_issue).where(
+        feedback_issue.c.feedback_id == feedback_id, feedback_issue.c.issue_id == issue_id
+    )
+    return bool(session.execute(stmt).rowcount)
+
+
+def touch(session: Session, feedback_id: int, when: datetime) -> None:
+    stmt = (
+        update(Feedback)
+        .where(Feedback.id == feedback_id)
+        .values(updated_at=when)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(stmt)
+
+
+def delete_feedback(session: Session, channel_id: int, feedback_ids: Sequence[int]) -> int:
+    """Delete the channel's feedback among ``feedback_ids``, uncounting their issue links."""
+    doomed = select(Feedback.id).where(
+        Feedback.channel_id == channel_id, Feedback.id.in_(feedback_ids)
+    )
+    doomed_links = feedback_issue.c.feedback_id.in_(doomed)
+    links_per_issue = (
+        select(func.count())
+        .where(feedback_issue.c.issue_id == Issue.id, doomed_links)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Issue)
+        .where(Issue.id.in_(select(feedback_issue.c.issue_id).where(doomed_links)))
+        .values(feedback_count=Issue.feedback_count - links_per_issue)
+        .execution_options(synchronize_session=False)
+    )
+    # The links go with the feedback through ON DELETE CASCADE.
+    stmt = delete(Feedback).where(Feedback.id.in_(doomed))
+    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount

@@ -1,0 +1,64 @@
+"""Categories that group a project's issues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from feedback_service.database import unit_of_work
+from feedback_service.errors import CategoryNameDuplicated, CategoryNameInvalid, CategoryNotFound
+from feedback_service.models import Category
+from feedback_service.repositories import categories as repo
+from feedback_service.repositories.pagination import Page
+from feedback_service.services.query_parsing import sort_order
+
+SORT_COLUMNS = {"id": Category.id, "name": Category.name}
+
+
+def create_category(project_id: int, name: str) -> Category:
+    """:raises CategoryNameDuplicated:"""
+    try:
+        with unit_of_work(write=True) as session:
+            if repo.category_name_taken(session, project_id, name):
+                raise CategoryNameDuplicated()
+            category = Category(project_id=project_id, name=name)
+            session.add(category)
+    except IntegrityError:
+        raise CategoryNameDuplicated() from None
+    return category
+
+
+def list_categories(
+    project_id: int, name_contains: str | None, sort: Any, page: int, limit: int
+) -> Page[Category]:
+    """Categories whose name contains ``name_contains`` (case-insensitive), paginated."""
+    conditions = []
+    if name_contains:
+        conditions.append(Category.name.icontains(name_contains, autoescape=True))
+    order = sort_order(sort, SORT_COLUMNS)
+    with unit_of_work(write=False) as session:
+        return repo.list_categories(session, project_id, conditions, order, page, limit)
+
+
+def rename_category(project_id: int, category_id: int, name: str) -> None:
+    """:raises CategoryNotFound: :raises CategoryNameInvalid: the name is taken."""
+    try:
+        with unit_of_work(write=True) as session:
+            category = repo.get_category(session, project_id, category_id)
+            if category is None:
+                raise CategoryNotFound()
+            if repo.category_name_taken(session, project_id, name, except_id=category_id):
+                raise CategoryNameInvalid()
+            category.name = name
+    except IntegrityError:
+        raise CategoryNameInvalid() from None
+
+
+def delete_category(project_id: int, category_id: int) -> None:
+    """Delete a category; its issues stay, without a category. :raises CategoryNotFound:"""
+    with unit_of_work(write=True) as session:
+        category = repo.get_category(session, project_id, category_id)
+        if category is None:
+            raise CategoryNotFound()
+        session.delete(category)

@@ -1,0 +1,140 @@
+"""Channels and their typed fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import ada_url
+
+from feedback_service.database import unit_of_work
+from feedback_service.errors import ChannelNotFound, Conflict, InvalidInput, ProjectNotFound
+from feedback_service.models import (
+    Channel,
+    Field,
+    FieldFormat,
+    FieldProperty,
+    FieldStatus,
+    Option,
+)
+from feedback_service.repositories import channels as repo
+from feedback_service.repositories import projects as projects_repo
+from feedback_service.services.field_values import RESERVED_KEYS
+
+MAX_NAME_LENGTH = 255
+FIELD_KEY = re.compile(r"^[a-z0-9_]+$", re.IGNORECASE)
+RESERVED_NAMES = frozenset({"ID", "Created", "Updated", "Issue"})
+SELECTABLE = (FieldFormat.select, FieldFormat.multiSelect)
+
+# Every channel starts with these, in this order, as in the reference server.
+DEFAULT_FIELDS = (
+    ("ID", "id", FieldFormat.number, FieldProperty.READ_ONLY),
+    ("Created", "createdAt", FieldFormat.date, FieldProperty.READ_ONLY),
+    ("Updated", "updatedAt", FieldFormat.date, FieldProperty.READ_ONLY),
+    ("Issue", "issues", FieldFormat.multiSelect, FieldProperty.EDITABLE),
+)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    format: FieldFormat
+    property: FieldProperty = FieldProperty.EDITABLE
+    options: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _check_field_specs(specs: Sequence[FieldSpec]) -> None:
+    seen: set[str] = set()
+    for spec in specs:
+        if not FIELD_KEY.match(spec.key):
+            raise InvalidInput(f"field key {spec.key!r} must match [a-z0-9_]+")
+        if spec.key in RESERVED_KEYS or spec.key in RESERVED_NAMES:
+            raise InvalidInput(f"field key {spec.key!r} is reserved")
+        if spec.key in seen:
+            raise InvalidInput(f"field key {spec.key!r} is given twice")
+        seen.add(spec.key)
+        if spec.options and spec.format not in SELECTABLE:
+            raise InvalidInput(f"field {spec.key!r}: only select and multiSelect take options")
+        if len(set(spec.options)) != len(spec.options) or not all(spec.options):
+            raise InvalidInput(f"field {spec.key!r}: options must be non-empty and distinct")
+
+
+def normalise_image_domain(host: str) -> str:
+    """A bare host name as a browser would parse it (lower case, IDNA), or InvalidInput."""
+    candidate = host.strip()
+    try:
+        parsed = ada_url.URL(f"https://{candidate}/").hostname
+    except ValueError:
+        parsed = None
+    if not candidate or parsed != candidate.lower():
+        raise InvalidInput(
+            f"invalid image domain: {host!r} (expected a host name such as cdn.example.com)"
+        )
+    return parsed
+
+
+def create_channel(
+    project_id: int,
+    name: str,
+    specs: Sequence[FieldSpec],
+    image_domains: Sequence[str] = (),
+    description: str | None = None,
+) -> Channel:
+    """Create a channel with the four default fields followed by ``specs``.
+
+    :raises InvalidInput: bad name, field or domain. :raises ProjectNotFound:
+    :raises Conflict: the project already has a channel of that name.
+    """
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"channel name must be 1 to {MAX_NAME_LENGTH} characters")
+    _check_field_specs(specs)
+    domains = sorted({normalise_image_domain(host) for host in image_domains})
+    with unit_of_work(write=True) as session:
+        if projects_repo.get_project(session, project_id) is None:
+            raise ProjectNotFound()
+        if repo.channel_name_taken(session, project_id, name):
+            raise Conflict(f"project {project_id} already has a channel named {name!r}")
+        defaults = [
+            Field(key=key, name=label, format=fmt, property=prop, status=FieldStatus.ACTIVE)
+            for label, key, fmt, prop in DEFAULT_FIELDS
+        ]
+        custom = [
+            Field(
+                key=spec.key,
+                name=spec.key,
+                format=spec.format,
+                property=spec.property,
+                status=FieldStatus.ACTIVE,
+                options=[Option(key=option, name=option) for option in spec.options],
+            )
+            for spec in specs
+        ]
+        fields = defaults + custom
+        for order, field_ in enumerate(fields):
+            field_.order = order
+        channel = Channel(
+            project_id=project_id,
+            name=name,
+            description=description,
+            image_domains=domains,
+            fields=fields,
+        )
+        session.add(channel)
+    return channel
+
+
+def get_channel(project_id: int, channel_id: int) -> Channel:
+    """The channel with its fields and options. :raises ChannelNotFound:"""
+    with unit_of_work(write=False) as session:
+        channel = repo.get_channel(session, project_id, channel_id)
+    if channel is None:
+        raise ChannelNotFound()
+    return channel
+
+
+def active_fields(project_id: int, channel_id: int) -> list[Field]:
+    """The fields the integration API lists. :raises ChannelNotFound:"""
+    channel = get_channel(project_id, channel_id)
+    return [f for f in channel.fields if f.status is FieldStatus.ACTIVE]

@@ -1,0 +1,120 @@
+"""Feedback in a channel: create, read, update, delete, and link to issues."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from feedback_service.database import unit_of_work
+from feedback_service.errors import ChannelNotFound, FeedbackNotFound, UnknownId
+from feedback_service.models import Channel, Feedback, Option
+from feedback_service.repositories import channels as channels_repo
+from feedback_service.repositories import feedback as repo
+from feedback_service.repositories import issues as issues_repo
+from feedback_service.services import field_values
+from feedback_service.services.issues import issues_for_names
+from feedback_service.timestamps import utcnow
+
+
+def _channel(session: Session, project_id: int, channel_id: int) -> Channel:
+    channel = channels_repo.get_channel(session, project_id, channel_id)
+    if channel is None:
+        raise ChannelNotFound()
+    return channel
+
+
+def _feedback(session: Session, channel_id: int, feedback_id: int) -> Feedback:
+    feedback = repo.get_feedback(session, channel_id, feedback_id)
+    if feedback is None:
+        raise FeedbackNotFound()
+    return feedback
+
+
+def create_feedback(project_id: int, channel_id: int, body: Mapping[str, Any]) -> Feedback:
+    """Validate ``body`` against the channel's fields, store it and link ``issueNames``.
+
+    Issue names are looked up in this project only; missing ones are created.
+
+    :raises ChannelNotFound: :raises InvalidInput:
+    """
+    with unit_of_work(write=True) as session:
+        channel = _channel(session, project_id, channel_id)
+        new = field_values.validate_new_feedback(channel, body)
+        now = utcnow()
+        feedback = Feedback(
+            channel_id=channel.id, data=new.data, created_at=new.created_at or now, updated_at=now
+        )
+        session.add(feedback)
+        session.flush()
+        for issue in issues_for_names(session, project_id, new.issue_names):
+            if repo.link_issue(session, feedback.id, issue.id, now):
+                issues_repo.add_to_feedback_count(session, issue.id, 1)
+    return feedback
+
+
+def get_feedback(project_id: int, channel_id: int, feedback_id: int) -> Feedback:
+    """:raises ChannelNotFound: :raises FeedbackNotFound:"""
+    with unit_of_work(write=False) as session:
+        _channel(session, project_id, channel_id)
+        return _feedback(session, channel_id, feedback_id)
+
+
+def update_feedback(
+    project_id: int, channel_id: int, feedback_id: int, body: Mapping[str, Any]
+) -> None:
+    """Change EDITABLE, ACTIVE fields; unknown select option names become options.
+
+    :raises ChannelNotFound: :raises FeedbackNotFound: :raises InvalidInput:
+    """
+    with unit_of_work(write=True) as session:
+        channel = _channel(session, project_id, channel_id)
+        feedback = _feedback(session, channel_id, feedback_id)
+        changes = field_values.validate_feedback_changes(channel, body)
+        for field_, name in changes.new_options:
+            session.add(Option(field_id=field_.id, key=name, name=name))
+        # A new dict, so the JSON column sees the change.
+        feedback.data = {**feedback.data, **changes.data}
+        feedback.updated_at = max(utcnow(), feedback.updated_at)
+
+
+def delete_feedback(project_id: int, channel_id: int, feedback_ids: Sequence[int]) -> int:
+    """Delete those of ``feedback_ids`` that are in the channel; others are ignored.
+
+    :raises ChannelNotFound:
+    """
+    with unit_of_work(write=True) as session:
+        _channel(session, project_id, channel_id)
+        return repo.delete_feedback(session, channel_id, feedback_ids)
+
+
+def attach_issue(project_id: int, channel_id: int, feedback_id: int, issue_id: int) -> None:
+    """Link an issue of this project once; linking again changes nothing.
+
+    :raises ChannelNotFound: :raises FeedbackNotFound: :raises UnknownId: an unknown issue
+    """
+    with unit_of_work(write=True) as session:
+        _channel(session, project_id, channel_id)
+        _feedback(session, channel_id, feedback_id)
+        if issues_repo.get_issue(session, project_id, issue_id) is None:
+            raise UnknownId()
+        now = utcnow()
+        if repo.link_issue(session, feedback_id, issue_id, now):
+            issues_repo.add_to_feedback_count(session, issue_id, 1)
+            repo.touch(session, feedback_id, now)
+
+
+def detach_issue(project_id: int, channel_id: int, feedback_id: int, issue_id: int) -> None:
+    """Remove a link if present; the count only drops when a link was removed.
+
+    :raises ChannelNotFound: :raises FeedbackNotFound: :raises UnknownId: an unknown issue
+    """
+    with unit_of_work(write=True) as session:
+        _channel(session, project_id, channel_id)
+        _feedback(session, channel_id, feedback_id)
+        if issues_repo.get_issue(session, project_id, issue_id) is None:
+            raise UnknownId()
+        if repo.unlink_issue(session, feedback_id, issue_id):
+            issues_repo.add_to_feedback_count(session, issue_id, -1)
+            repo.touch(session, feedback_id, utcnow())

@@ -1,0 +1,208 @@
+"""Issues of a project: CRUD, search, categories, and lookup by name for feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from feedback_service.database import unit_of_work
+from feedback_service.errors import (
+    CategoryNotFound,
+    InvalidInput,
+    IssueInvalidName,
+    IssueNameDuplicated,
+    IssueNotFound,
+)
+from feedback_service.models import Issue, IssueStatus
+from feedback_service.repositories import categories as categories_repo
+from feedback_service.repositories import issues as repo
+from feedback_service.repositories.pagination import Page
+from feedback_service.services.query_parsing import date_range, sort_order
+
+SORT_COLUMNS = {
+    "id": Issue.id,
+    "name": Issue.name,
+    "status": Issue.status,
+    "externalIssueId": Issue.external_issue_id,
+    "feedbackCount": Issue.feedback_count,
+    "createdAt": Issue.created_at,
+    "updatedAt": Issue.updated_at,
+}
+SUBSTRING_COLUMNS = {
+    "name": Issue.name,
+    "description": Issue.description,
+    "externalIssueId": Issue.external_issue_id,
+}
+DATE_COLUMNS = {"createdAt": Issue.created_at, "updatedAt": Issue.updated_at}
+
+
+@dataclass(frozen=True)
+class IssueFields:
+    """Validated issue attributes; ``None`` for status or externalIssueId means 'not given'."""
+
+    name: str
+    description: str | None
+    status: IssueStatus | None = None
+    external_issue_id: str | None = None
+
+
+def _issue(session: Session, project_id: int, issue_id: int) -> Issue:
+    issue = repo.get_issue(session, project_id, issue_id)
+    if issue is None:
+        raise IssueNotFound()
+    return issue
+
+
+def issues_for_names(session: Session, project_id: int, names: Sequence[str]) -> list[Issue]:
+    """The project's issues with these names, creating (status INIT) those that are missing."""
+    found = {issue.name: issue for issue in repo.issues_named(session, project_id, names)}
+    for name in names:
+        if name not in found:
+            found[name] = Issue(project_id=project_id, name=name, status=IssueStatus.INIT)
+            session.add(found[name])
+    session.flush()
+    return [found[name] for name in names]
+
+
+def create_issue(project_id: int, fields: IssueFields) -> Issue:
+    """:raises IssueNameDuplicated:"""
+    try:
+        with unit_of_work(write=True) as session:
+            if repo.issue_name_taken(session, project_id, fields.name):
+                raise IssueNameDuplicated()
+            issue = Issue(
+                project_id=project_id,
+                name=fields.name,
+                description=fields.description,
+                status=fields.status or IssueStatus.INIT,
+                external_issue_id=fields.external_issue_id,
+            )
+            session.add(issue)
+    except IntegrityError:
+        # Only reachable on databases where writers do not queue (PostgreSQL).
+        raise IssueNameDuplicated() from None
+    return issue
+
+
+def get_issue(project_id: int, issue_id: int) -> Issue:
+    """:raises IssueNotFound:"""
+    with unit_of_work(write=False) as session:
+        return _issue(session, project_id, issue_id)
+
+
+def update_issue(project_id: int, issue_id: int, fields: IssueFields) -> None:
+    """Replace name and description; status and externalIssueId only when given.
+
+    :raises IssueNotFound: :raises IssueInvalidName: the name belongs to another issue.
+    """
+    try:
+        with unit_of_work(write=True) as session:
+            issue = _issue(session, project_id, issue_id)
+            if repo.issue_name_taken(session, project_id, fields.name, except_id=issue_id):
+                raise IssueInvalidName()
+            issue.name = fields.name
+            issue.description = fields.description
+            if fields.status is not None:
+                issue.status = fields.status
+            if fields.external_issue_id is not None:
+                issue.external_issue_id = fields.external_issue_id
+    except IntegrityError:
+        raise IssueInvalidName() from None
+
+
+def delete_issue(project_id: int, issue_id: int) -> None:
+    """Delete one issue; its feedback links go with it. :raises IssueNotFound:"""
+    with unit_of_work(write=True) as session:
+        session.delete(_issue(session, project_id, issue_id))
+
+
+def delete_issues(project_id: int, issue_ids: Sequence[int]) -> int:
+    """Delete those of ``issue_ids`` that belong to the project; others are ignored."""
+    with unit_of_work(write=True) as session:
+        return repo.delete_issues(session, project_id, issue_ids)
+
+
+def _is_status(value: Any) -> bool:
+    return isinstance(value, str) and value in IssueStatus.__members__
+
+
+def _query_conditions(query: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+    """The v1 ``query`` object of issue search as SQL conditions (AND-ed)."""
+    conditions: list[ColumnElement[bool]] = []
+    for key, value in query.items():
+        if key in DATE_COLUMNS:
+            window = date_range(key, value, require_both=False)
+            conditions.extend(window.conditions(DATE_COLUMNS[key]))
+        elif key == "id":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput("id must be number")
+            conditions.append(Issue.id == value)
+        elif key == "statuses":
+            if not isinstance(value, list) or not all(_is_status(status) for status in value):
+                raise InvalidInput("statuses must be array of " + ", ".join(IssueStatus))
+            conditions.append(Issue.status.in_(value))
+        elif key == "status":
+            if not _is_status(value):
+                raise InvalidInput("status must be one of " + ", ".join(IssueStatus))
+            conditions.append(Issue.status == value)
+        elif key == "categoryId":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput("categoryId must be number")
+            # 0 means "no category", as in the reference console's issue search.
+            conditions.append(
+                Issue.category_id.is_(None) if value == 0 else Issue.category_id == value
+            )
+        elif key == "searchText":
+            if not isinstance(value, str):
+                raise InvalidInput("searchText must be string")
+            if value:
+                conditions.append(_search_text(value))
+        elif key in SUBSTRING_COLUMNS:
+            if not isinstance(value, str):
+                raise InvalidInput(f"{key} must be string")
+            conditions.append(SUBSTRING_COLUMNS[key].icontains(value, autoescape=True))
+        else:
+            raise InvalidInput(f"invalid key in query: {key}")
+    return conditions
+
+
+def _search_text(text: str) -> ColumnElement[bool]:
+    """Substring of name, description or external id, or the id itself when numeric."""
+    alternatives = [col.icontains(text, autoescape=True) for col in SUBSTRING_COLUMNS.values()]
+    if text.isdecimal() and int(text) < 2**63:
+        alternatives.append(Issue.id == int(text))
+    return or_(*alternatives)
+
+
+def search_issues(
+    project_id: int, query: Mapping[str, Any], sort: Any, page: int, limit: int
+) -> Page[Issue]:
+    """:raises InvalidInput: an unknown key or a badly typed value in ``query`` or ``sort``."""
+    conditions = _query_conditions(query)
+    order = sort_order(sort, SORT_COLUMNS)
+    with unit_of_work(write=False) as session:
+        return repo.search_issues(session, project_id, conditions, order, page, limit)
+
+
+def set_category(project_id: int, issue_id: int, category_id: int) -> None:
+    """:raises IssueNotFound: :raises CategoryNotFound:"""
+    with unit_of_work(write=True) as session:
+        issue = _issue(session, project_id, issue_id)
+        category = categories_repo.get_category(session, project_id, category_id)
+        if category is None:
+            raise CategoryNotFound()
+        issue.category = category
+
+
+def clear_category(project_id: int, issue_id: int, category_id: int) -> None:
+    """:raises IssueNotFound: :raises InvalidInput: the issue is not in that category."""
+    with unit_of_work(write=True) as session:
+        issue = _issue(session, project_id, issue_id)
+        if issue.category_id != category_id:
+            raise InvalidInput("Category id does not match")
+        issue.category = None

@@ -1,0 +1,74 @@
+"""Pieces of search requests shared by the search services: date windows and sort orders.
+
+Sort keys are looked up in a fixed mapping of columns, so no client text reaches SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement
+
+from feedback_service.errors import InvalidInput
+from feedback_service.timestamps import parse_timestamp
+
+SORT_METHODS = {"ASC", "DESC"}
+
+
+@dataclass(frozen=True)
+class DateRange:
+    gte: datetime | None
+    lt: datetime | None
+
+    def conditions(self, column: Any) -> list[ColumnElement[bool]]:
+        bounds = []
+        if self.gte is not None:
+            bounds.append(column >= self.gte)
+        if self.lt is not None:
+            bounds.append(column < self.lt)
+        return bounds
+
+
+def date_range(key: str, value: Any, *, require_both: bool) -> DateRange:
+    """Read ``{"gte": ..., "lt": ...}``; ``<key> must be DateTimeRange`` otherwise."""
+    error = InvalidInput(f"{key} must be DateTimeRange")
+    if not isinstance(value, Mapping) or set(value) - {"gte", "lt"}:
+        raise error
+    if require_both and not {"gte", "lt"} <= set(value):
+        raise error
+    bounds: dict[str, datetime | None] = {"gte": None, "lt": None}
+    for bound in ("gte", "lt"):
+        if value.get(bound) is None:
+            continue
+        text = value[bound]
+        parsed = parse_timestamp(text) if isinstance(text, str) else None
+        if parsed is None:
+            raise error
+        bounds[bound] = parsed
+    if not any(bounds.values()):
+        raise error
+    return DateRange(**bounds)
+
+
+def sort_order(sort: Any, columns: Mapping[str, Any]) -> list[ColumnElement[Any]]:
+    """``{"createdAt": "ASC"}`` to ORDER BY terms, ending with ``id`` DESC unless sorted by id.
+
+    The trailing id keeps pages stable when sort values repeat; ``columns`` must map ``id``.
+    """
+    if sort is None:
+        sort = {}
+    if not isinstance(sort, Mapping):
+        raise InvalidInput("sort must be an object")
+    order: list[ColumnElement[Any]] = []
+    for key, method in sort.items():
+        if method not in SORT_METHODS:
+            raise InvalidInput("invalid sort method")
+        if key not in columns:
+            raise InvalidInput("bad key in sort")
+        order.append(columns[key].asc() if method == "ASC" else columns[key].desc())
+    if "id" not in sort:
+        order.append(columns["id"].desc())
+    return order
