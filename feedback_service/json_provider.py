@@ -1,11 +1,19 @@
-"""JSON for both APIs: key order kept, and NaN/Infinity refused as the JSON standard says."""
+"""JSON for the APIs: key order kept, and only input that can be stored and sent back.
+
+Python's parser accepts ``NaN`` and ``Infinity`` (not JSON), lone UTF-16 surrogates such as
+``"\\ud800"`` (which no UTF-8 database or response can hold) and nesting deep enough to
+exhaust the stack; all three are refused here as invalid JSON, so they answer 400.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
+
+ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _reject_constant(name: str) -> Any:
@@ -15,8 +23,14 @@ def _reject_constant(name: str) -> Any:
 class StrictJSONProvider(DefaultJSONProvider):
     # Feedback items list field values before id/createdAt/updatedAt/issues, as the reference.
     sort_keys = False
-    ensure_ascii = False
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        # Python's parser accepts NaN and Infinity, which would be stored and break readers.
-        return json.loads(s, parse_constant=_reject_constant, **kwargs)
+        try:
+            value = json.loads(s, parse_constant=_reject_constant, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        raw = s.encode("utf-8", "surrogatepass") if isinstance(s, str) else s
+        if ESCAPED_SURROGATE.search(raw):
+            # Valid pairs decode to one character; a lone half stays a surrogate and fails here.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value

@@ -15,8 +15,8 @@ from feedback_service.models import Feedback, IssueStatus
 from feedback_service.repositories.pagination import Page
 from feedback_service.schemas.base import BodySchema, Timestamp
 from feedback_service.services.issues import IssueFields
+from feedback_service.services.query_parsing import INT64
 
-INT64 = 2**63
 MAX_IDS_PER_REQUEST = 1000
 STATUS_VALUES = [status.value for status in IssueStatus]
 

@@ -16,6 +16,7 @@ import ada_url
 
 from feedback_service.errors import InvalidInput
 from feedback_service.models import Channel, Field, FieldFormat, FieldProperty, FieldStatus
+from feedback_service.services.query_parsing import is_int64
 from feedback_service.timestamps import parse_timestamp, to_iso
 
 # Keys the integration API never accepts as field values on create (createdAt backdates).
@@ -24,7 +25,6 @@ ISSUE_NAMES_KEY = "issueNames"
 MAX_ISSUE_NAMES = 50
 MAX_ISSUE_NAME_LENGTH = 255
 MAX_OPTION_LENGTH = 255
-INT64 = 2**63
 ISSUES_ARE_LINKED = (
     "issues are linked through POST and DELETE .../feedbacks/{feedbackId}/issue/{issueId}"
 )
@@ -36,11 +36,9 @@ def render(value: Any) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    if isinstance(value, int):
-        return -INT64 <= value < INT64
-    return math.isfinite(value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return is_int64(value)
 
 
 def _is_string_list(value: Any) -> bool:

@@ -22,7 +22,7 @@ from feedback_service.models import Issue, IssueStatus
 from feedback_service.repositories import categories as categories_repo
 from feedback_service.repositories import issues as repo
 from feedback_service.repositories.pagination import Page
-from feedback_service.services.query_parsing import date_range, sort_order
+from feedback_service.services.query_parsing import date_range, is_int64, sort_order
 
 SORT_COLUMNS = {
     "id": Issue.id,
@@ -139,7 +139,7 @@ def _query_conditions(query: Mapping[str, Any]) -> list[ColumnElement[bool]]:
             window = date_range(key, value, require_both=False)
             conditions.extend(window.conditions(DATE_COLUMNS[key]))
         elif key == "id":
-            if isinstance(value, bool) or not isinstance(value, int):
+            if not is_int64(value):
                 raise InvalidInput("id must be number")
             conditions.append(Issue.id == value)
         elif key == "statuses":
@@ -151,7 +151,7 @@ def _query_conditions(query: Mapping[str, Any]) -> list[ColumnElement[bool]]:
                 raise InvalidInput("status must be one of " + ", ".join(IssueStatus))
             conditions.append(Issue.status == value)
         elif key == "categoryId":
-            if isinstance(value, bool) or not isinstance(value, int):
+            if not is_int64(value):
                 raise InvalidInput("categoryId must be number")
             # 0 means "no category", as in the reference console's issue search.
             conditions.append(
@@ -174,7 +174,7 @@ def _query_conditions(query: Mapping[str, Any]) -> list[ColumnElement[bool]]:
 def _search_text(text: str) -> ColumnElement[bool]:
     """Substring of name, description or external id, or the id itself when numeric."""
     alternatives = [col.icontains(text, autoescape=True) for col in SUBSTRING_COLUMNS.values()]
-    if text.isdecimal() and int(text) < 2**63:
+    if text.isascii() and text.isdecimal() and len(text) <= 19 and is_int64(int(text)):
         alternatives.append(Issue.id == int(text))
     return or_(*alternatives)
 

@@ -15,7 +15,14 @@ from sqlalchemy import ColumnElement
 from feedback_service.errors import InvalidInput
 from feedback_service.timestamps import parse_timestamp
 
-SORT_METHODS = {"ASC", "DESC"}
+# A tuple, not a set: membership of an unhashable JSON value must be False, not a TypeError.
+SORT_METHODS = ("ASC", "DESC")
+INT64 = 2**63
+
+
+def is_int64(value: Any) -> bool:
+    """A JSON integer that fits a database integer column (booleans are not integers)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -INT64 <= value < INT64
 
 
 @dataclass(frozen=True)
