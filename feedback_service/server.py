@@ -40,5 +40,8 @@ def serve(*, host: str, port: int, workers: int, threads: int) -> None:
         "graceful_timeout": 30,
         "timeout": 60,
         "proc_name": "feedback-service",
+        # gunicorn's runtime control socket lives at one path per user, so two servers on a
+        # machine would fight over it; nothing here uses it.
+        "control_socket_disable": True,
     }
     GunicornServer(app, options).run()
