@@ -12,9 +12,7 @@ def utcnow() -> datetime:
 
 def to_iso(value: datetime) -> str:
     """``2024-01-15T10:30:00.000Z``, the format both APIs use."""
-    return (
-        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    )
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_timestamp(text: str) -> datetime | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from feedback_service.models import Feedback, Issue, feedback_issue
@@ -29,10 +29,11 @@ def unlink_issue(session: Session, feedback_id: int, issue_id: int) -> bool:
 
 
 def touch(session: Session, feedback_id: int, when: datetime) -> None:
+    """Set updated_at to ``when`` unless it is already later: it never goes backwards."""
     stmt = (
         update(Feedback)
         .where(Feedback.id == feedback_id)
-        .values(updated_at=when)
+        .values(updated_at=case((Feedback.updated_at < when, when), else_=Feedback.updated_at))
         .execution_options(synchronize_session=False)
     )
     session.execute(stmt)

@@ -11,6 +11,7 @@ from feedback_service.errors import CategoryNameDuplicated, CategoryNameInvalid,
 from feedback_service.models import Category
 from feedback_service.repositories import categories as repo
 from feedback_service.repositories.pagination import Page
+from feedback_service.repositories.text_match import contains_ignoring_case
 from feedback_service.services.query_parsing import sort_order
 
 SORT_COLUMNS = {"id": Category.id, "name": Category.name}
@@ -35,7 +36,7 @@ def list_categories(
     """Categories whose name contains ``name_contains`` (case-insensitive), paginated."""
     conditions = []
     if name_contains:
-        conditions.append(Category.name.icontains(name_contains, autoescape=True))
+        conditions.append(contains_ignoring_case(Category.name, name_contains))
     order = sort_order(sort, SORT_COLUMNS)
     with unit_of_work(write=False) as session:
         return repo.list_categories(session, project_id, conditions, order, page, limit)

@@ -46,11 +46,7 @@ def _is_string_list(value: Any) -> bool:
 
 
 def _is_date(value: Any) -> bool:
-    return (
-        value is None
-        or value == ""
-        or (isinstance(value, str) and parse_timestamp(value) is not None)
-    )
+    return value is None or (isinstance(value, str) and parse_timestamp(value) is not None)
 
 
 def value_is_valid(field_: Field, value: Any) -> bool:
@@ -60,7 +56,7 @@ def value_is_valid(field_: Field, value: Any) -> bool:
         FieldFormat.text: lambda v: isinstance(v, str),
         FieldFormat.keyword: lambda v: isinstance(v, str),
         FieldFormat.select: lambda v: (
-            v is None or v == "" or (isinstance(v, str) and v in field_.option_keys())
+            v is None or (isinstance(v, str) and v in field_.option_keys())
         ),
         FieldFormat.multiSelect: lambda v: _is_string_list(v) and set(v) <= field_.option_keys(),
         FieldFormat.date: _is_date,
@@ -71,7 +67,7 @@ def value_is_valid(field_: Field, value: Any) -> bool:
 
 def normalise(field_: Field, value: Any) -> Any:
     """Dates are stored as ISO 8601 UTC so that range queries compare them correctly."""
-    if field_.format is FieldFormat.date and isinstance(value, str) and value:
+    if field_.format is FieldFormat.date and isinstance(value, str):
         parsed = parse_timestamp(value)
         assert parsed is not None  # value_is_valid ran first
         return to_iso(parsed)
@@ -137,7 +133,7 @@ def validate_new_feedback(channel: Channel, body: Mapping[str, Any]) -> NewFeedb
         if field_.format is FieldFormat.images:
             check_image_domains(channel, key, value)
         if key == "createdAt":
-            result.created_at = parse_timestamp(value) if value else None
+            result.created_at = parse_timestamp(value) if value is not None else None
         else:
             result.data[key] = normalise(field_, value)
     return result
@@ -169,7 +165,7 @@ def _map_option_names(field_: Field, value: Any, changes: FeedbackChanges) -> tu
         return isinstance(name, str) and 0 < len(name) <= MAX_OPTION_LENGTH
 
     if field_.format is FieldFormat.select:
-        if value is None or value == "":
+        if value is None:
             return value, True
         if not acceptable(value):
             return value, False

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, case, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,12 +22,14 @@ from feedback_service.models import Issue, IssueStatus
 from feedback_service.repositories import categories as categories_repo
 from feedback_service.repositories import issues as repo
 from feedback_service.repositories.pagination import Page
+from feedback_service.repositories.text_match import contains_ignoring_case
 from feedback_service.services.query_parsing import date_range, is_int64, sort_order
 
 SORT_COLUMNS = {
     "id": Issue.id,
     "name": Issue.name,
-    "status": Issue.status,
+    # Workflow order (INIT first), as the reference's enum column sorts, not alphabetical.
+    "status": case({status: rank for rank, status in enumerate(IssueStatus)}, value=Issue.status),
     "externalIssueId": Issue.external_issue_id,
     "feedbackCount": Issue.feedback_count,
     "createdAt": Issue.created_at,
@@ -165,7 +167,7 @@ def _query_conditions(query: Mapping[str, Any]) -> list[ColumnElement[bool]]:
         elif key in SUBSTRING_COLUMNS:
             if not isinstance(value, str):
                 raise InvalidInput(f"{key} must be string")
-            conditions.append(SUBSTRING_COLUMNS[key].icontains(value, autoescape=True))
+            conditions.append(contains_ignoring_case(SUBSTRING_COLUMNS[key], value))
         else:
             raise InvalidInput(f"invalid key in query: {key}")
     return conditions
@@ -173,7 +175,7 @@ def _query_conditions(query: Mapping[str, Any]) -> list[ColumnElement[bool]]:
 
 def _search_text(text: str) -> ColumnElement[bool]:
     """Substring of name, description or external id, or the id itself when numeric."""
-    alternatives = [col.icontains(text, autoescape=True) for col in SUBSTRING_COLUMNS.values()]
+    alternatives = [contains_ignoring_case(col, text) for col in SUBSTRING_COLUMNS.values()]
     if text.isascii() and text.isdecimal() and len(text) <= 19 and is_int64(int(text)):
         alternatives.append(Issue.id == int(text))
     return or_(*alternatives)
