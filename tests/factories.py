@@ -78,7 +78,8 @@ def make_key(app: Flask, project_id: int) -> str:
 
 def make_issue(app: Flask, project_id: int, name: str, **kwargs: Any) -> int:
     with app.app_context():
-        return issues.create_issue(project_id, IssueFields(name=name, description=None, **kwargs)).id
+        fields = IssueFields(name=name, description=None, **kwargs)
+        return issues.create_issue(project_id, fields).id
 
 
 def make_category(app: Flask, project_id: int, name: str) -> int:

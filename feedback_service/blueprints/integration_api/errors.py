@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from urllib.parse import quote
 
 from flask import Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
@@ -20,9 +21,25 @@ from feedback_service.errors import AppError
 BUSY_RETRY_AFTER = 1
 
 
+# NestJS's reason phrases, fixed here because Python's change between versions
+# (413 became "Content Too Large" in 3.13).
+REASONS = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
 def request_path() -> str:
-    """The path as the client sent it, query string included."""
-    path = request.script_root + request.path
+    """The path as the client sent it (still percent-encoded), query string included."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        return raw
+    path = quote(request.script_root + request.path)
     if request.query_string:
         path += "?" + request.query_string.decode("latin-1")
     return path
@@ -31,7 +48,7 @@ def request_path() -> str:
 def http_error(status: int, message: str | list[str]) -> Response:
     response = jsonify(
         message=message,
-        error=HTTPStatus(status).phrase,
+        error=REASONS.get(status) or HTTPStatus(status).phrase,
         statusCode=status,
         path=request_path(),
     )
