@@ -16,8 +16,8 @@ from flask import Flask
 
 ENV_PREFIX = "FEEDBACK"
 
-# Values that must stay strings even when the environment holds something JSON-like
-# ("123" would otherwise become an int through ``from_prefixed_env``).
+# Values taken verbatim from the environment: ``from_prefixed_env`` parses values as JSON, which
+# would turn a key such as "123", "1e3" or "null" into a number or None.
 STRING_KEYS = ("DATABASE_URL", "MASTER_API_KEY", "SECRET_KEY")
 
 
@@ -42,8 +42,9 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env(ENV_PREFIX)
         for key in STRING_KEYS:
-            if app.config.get(key) is not None:
-                app.config[key] = str(app.config[key])
+            raw = os.environ.get(f"{ENV_PREFIX}_{key}")
+            if raw is not None:
+                app.config[key] = raw
     else:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]

@@ -50,9 +50,7 @@ def database_path(tmp_path: Path, migrated_template: Path) -> Path:
 
 
 @pytest.fixture
-def app(
-    database_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Flask]:
+def app(database_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     monkeypatch.setenv("FEEDBACK_INSTANCE_PATH", str(tmp_path / "instance"))
     app = make_test_app(database_path)
     yield app

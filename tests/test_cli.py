@@ -1,0 +1,270 @@
+"""The ``feedback-service`` command line, run as a real process (scripts depend on its contract)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.script import ScriptDirectory
+
+from feedback_service.schema import MIGRATIONS_DIRECTORY
+from tests.factories import make_channel, make_project
+
+CONSOLE_SCRIPT = Path(sys.executable).parent / "feedback-service"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_KEYS = {"id", "name", "description", "timezone", "createdAt", "updatedAt"}
+DEFAULT_FIELD_KEYS = ["id", "createdAt", "updatedAt", "issues"]
+
+
+@dataclass
+class Cli:
+    """Runs ``feedback-service`` (or another launcher) on one instance folder and database."""
+
+    instance: Path
+    database: Path
+    launcher: tuple[str, ...] = (str(CONSOLE_SCRIPT),)
+    cwd: Path | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {
+            name: value for name, value in os.environ.items() if not name.startswith("FEEDBACK_")
+        }
+        env["FEEDBACK_INSTANCE_PATH"] = str(self.instance)
+        env["FEEDBACK_DATABASE_URL"] = f"sqlite:///{self.database}"
+        return env
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.launcher, *args],
+            env=self.env,
+            cwd=self.cwd or self.instance.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def ok(self, *args: str) -> subprocess.CompletedProcess[str]:
+        result = self.run(*args)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    def json(self, *args: str) -> dict[str, Any]:
+        """Run with ``--json``; stdout must be exactly one JSON object."""
+        payload = json.loads(self.ok(*args, "--json").stdout)
+        assert isinstance(payload, dict)
+        return payload
+
+    def fails(self, *args: str) -> str:
+        """Run a command that must fail; its stderr, after checking stdout stayed empty."""
+        result = self.run(*args)
+        assert result.returncode != 0, result.stdout
+        assert result.stdout == ""
+        return result.stderr
+
+
+def head_revision() -> str:
+    head = ScriptDirectory(str(MIGRATIONS_DIRECTORY)).get_current_head()
+    assert head is not None
+    return head
+
+
+def query(database: Path, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(database)) as connection:
+        return connection.execute(statement, params).fetchall()
+
+
+def schema_of(database: Path) -> list[tuple[Any, ...]]:
+    return query(database, "SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+
+
+@pytest.fixture
+def fresh_cli(tmp_path: Path) -> Cli:
+    """The command line on a database file that ``init-db`` has not created yet."""
+    return Cli(tmp_path / "instance", tmp_path / "fresh.sqlite")
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_path: Path) -> Cli:
+    """The command line on a migrated database (the same file the ``app`` fixture uses)."""
+    return Cli(tmp_path / "instance", database_path)
+
+
+@pytest.fixture
+def shop(app) -> int:
+    """A project "Shop" with a channel "web"; its id."""
+    project_id = make_project(app, "Shop")
+    make_channel(app, project_id, "web", specs=())
+    return project_id
+
+
+def test_init_db_twice_succeeds_and_records_the_head_revision(fresh_cli):
+    fresh_cli.ok("init-db")
+    schema = schema_of(fresh_cli.database)
+    assert ("table", "project") in {row[:2] for row in schema}
+    fresh_cli.ok("init-db")
+    assert schema_of(fresh_cli.database) == schema
+    assert query(fresh_cli.database, "SELECT version_num FROM alembic_version") == [
+        (head_revision(),)
+    ]
+
+
+def test_flask_app_entry_point_runs_the_same_commands(tmp_path):
+    flask = Cli(
+        tmp_path / "instance",
+        tmp_path / "flask.sqlite",
+        launcher=(sys.executable, "-m", "flask", "--app", "app"),
+        cwd=REPO_ROOT,
+    )
+    flask.ok("init-db")
+    project = flask.json("create-project", "--name", "Via Flask")
+    assert query(flask.database, "SELECT id, name FROM project") == [(project["id"], "Via Flask")]
+
+
+def test_create_project_json_prints_one_project_object(cli):
+    project = cli.json(
+        "create-project",
+        "--name",
+        "Shop",
+        "--description",
+        "Our shop",
+        "--timezone",
+        "Europe/Berlin",
+    )
+    assert set(project) == PROJECT_KEYS
+    assert project["name"] == "Shop"
+    assert project["description"] == "Our shop"
+    assert project["timezone"]["name"] == "Europe/Berlin"
+    assert project["timezone"]["countryCode"] == "DE"
+    assert project["createdAt"] == project["updatedAt"]
+    rows = query(cli.database, "SELECT id, name, description FROM project")
+    assert rows == [(project["id"], "Shop", "Our shop")]
+
+
+def test_create_project_timezone_defaults_to_asia_seoul(cli):
+    project = cli.json("create-project", "--name", "Shop")
+    assert project["timezone"] == {"countryCode": "KR", "name": "Asia/Seoul", "offset": "+09:00"}
+    assert project["description"] is None
+
+
+def test_create_channel_json_lists_default_fields_first_then_the_given_ones(app, client, cli):
+    project_id = make_project(app, "Shop")
+    channel = cli.json(
+        "create-channel",
+        "--project",
+        str(project_id),
+        "--name",
+        "web",
+        "--field",
+        "message:text",
+        "--field",
+        "kind:select:READ_ONLY:bug|idea",
+        "--field",
+        "tags:multiSelect:ui|api",
+        "--image-domain",
+        "CDN.example.com",
+    )
+    assert set(channel) == {"id", "projectId", "name", "imageDomains", "fields"}
+    assert (channel["projectId"], channel["name"]) == (project_id, "web")
+    assert channel["imageDomains"] == ["cdn.example.com"]
+    described = [
+        (f["key"], f["format"], f["property"], [o["name"] for o in f["options"]])
+        for f in channel["fields"]
+    ]
+    assert [key for key, *_ in described] == [*DEFAULT_FIELD_KEYS, "message", "kind", "tags"]
+    assert described[4:] == [
+        ("message", "text", "EDITABLE", []),
+        ("kind", "select", "READ_ONLY", ["bug", "idea"]),
+        ("tags", "multiSelect", "EDITABLE", ["ui", "api"]),
+    ]
+    key = cli.json("create-api-key", "--project", str(project_id))["key"]
+    listed = client.get(
+        f"/api/projects/{project_id}/channels/{channel['id']}/fields", headers={"x-api-key": key}
+    )
+    assert listed.status_code == 200
+    assert listed.get_json() == channel["fields"]
+
+
+def test_create_api_key_json_prints_a_working_key_that_is_stored_hashed(app, client, cli):
+    project_id = make_project(app, "Shop")
+    issued = cli.json("create-api-key", "--project", str(project_id))
+    assert set(issued) == {"id", "key"}
+    response = client.get(f"/api/projects/{project_id}", headers={"x-api-key": issued["key"]})
+    assert response.status_code == 200
+    assert response.get_json()["id"] == project_id
+    assert query(cli.database, "SELECT id FROM api_key") == [(issued["id"],)]
+    raw_key = issued["key"].encode()
+    for path in (cli.database, cli.database.with_name(cli.database.name + "-wal")):
+        if path.exists():
+            assert raw_key not in path.read_bytes()
+
+
+def test_revoke_api_key_makes_the_key_stop_working(app, client, cli):
+    project_id = make_project(app, "Shop")
+    issued = cli.json("create-api-key", "--project", str(project_id))
+    headers = {"x-api-key": issued["key"]}
+    assert client.get(f"/api/projects/{project_id}", headers=headers).status_code == 200
+    revoked = cli.json("revoke-api-key", "--project", str(project_id), "--id", str(issued["id"]))
+    assert revoked == {"id": issued["id"], "revoked": True}
+    assert client.get(f"/api/projects/{project_id}", headers=headers).status_code == 403
+
+
+TABLES = ("project", "channel", "field", "option", "api_key")
+
+# `{project}` stands for the id of the "Shop" project, which has a channel named "web".
+BAD_COMMANDS = {
+    "unknown project for a channel": (
+        ["create-channel", "--project", "999", "--name", "app"],
+        "project is not found",
+    ),
+    "unknown project for a key": (["create-api-key", "--project", "999"], "project is not found"),
+    "unknown timezone": (
+        ["create-project", "--name", "Moon", "--timezone", "Mars/Olympus"],
+        "unknown timezone",
+    ),
+    "duplicate project name": (["create-project", "--name", "Shop"], "already exists"),
+    "duplicate channel name": (
+        ["create-channel", "--project", "{project}", "--name", "web"],
+        "already has a channel named 'web'",
+    ),
+}
+BAD_FIELD_SPECS = {
+    "missing format": (["message"], "is not KEY:FORMAT"),
+    "unknown format": (["message:blob"], "unknown format 'blob'"),
+    "options on a text field": (["message:text:a|b"], "only select and multiSelect take options"),
+    "reserved key": (["id:number"], "'id' is reserved"),
+    "duplicate keys": (["note:text", "note:keyword"], "'note' is given twice"),
+    "bad key characters": (["bad-key:text"], "must match [a-z0-9_]+"),
+}
+for _case, (_specs, _message) in BAD_FIELD_SPECS.items():
+    _args = ["create-channel", "--project", "{project}", "--name", "app"]
+    for _spec in _specs:
+        _args += ["--field", _spec]
+    BAD_COMMANDS[f"field spec: {_case}"] = (_args, _message)
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_COMMANDS.values(), ids=BAD_COMMANDS.keys())
+def test_bad_command_fails_with_message_on_stderr_and_changes_nothing(cli, shop, args, message):
+    before = {table: query(cli.database, f"SELECT * FROM {table}") for table in TABLES}
+    stderr = cli.fails(*(arg.format(project=shop) for arg in args), "--json")
+    assert message in stderr
+    assert {table: query(cli.database, f"SELECT * FROM {table}") for table in TABLES} == before
+
+
+@pytest.mark.parametrize(
+    "args", [["create-project", "--name", "Early"], ["create-api-key", "--project", "1"]]
+)
+def test_commands_refuse_to_run_before_init_db(fresh_cli, args):
+    stderr = fresh_cli.fails(*args, "--json")
+    assert "run `feedback-service init-db` first" in stderr
+    tables = query(fresh_cli.database, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert tables == []
