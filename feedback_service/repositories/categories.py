@@ -14,15 +14,6 @@ def get_category(session: Session, project_id: int, category_id: int) -> Categor
     return session.scalar(stmt)
 
 
-def category_name_taken(
-    session: Session, project_id: int, name: str, *, except_id: int | None = None
-) -> bool:
-    stmt = select(Category.id).where(Category.project_id == project_id, Category.name == name)
-    if except_id is not None:
-        stmt = stmt.where(Category.id != except_id)
-    return session.scalar(stmt) is not None
-
-
 def list_categories(
     session: Session,
     project_id: int,

@@ -19,15 +19,6 @@ def issues_named(session: Session, project_id: int, names: Iterable[str]) -> lis
     return list(session.scalars(stmt))
 
 
-def issue_name_taken(
-    session: Session, project_id: int, name: str, *, except_id: int | None = None
-) -> bool:
-    stmt = select(Issue.id).where(Issue.project_id == project_id, Issue.name == name)
-    if except_id is not None:
-        stmt = stmt.where(Issue.id != except_id)
-    return session.scalar(stmt) is not None
-
-
 def add_to_feedback_count(session: Session, issue_id: int, delta: int) -> None:
     stmt = (
         update(Issue)

@@ -11,6 +11,7 @@ from feedback_service.errors import CategoryNameDuplicated, CategoryNameInvalid,
 from feedback_service.models import Category
 from feedback_service.repositories import categories as repo
 from feedback_service.repositories.pagination import Page
+from feedback_service.repositories.project_names import name_taken
 from feedback_service.repositories.text_match import contains_ignoring_case
 from feedback_service.services.query_parsing import sort_order
 
@@ -21,7 +22,7 @@ def create_category(project_id: int, name: str) -> Category:
     """:raises CategoryNameDuplicated:"""
     try:
         with unit_of_work(write=True) as session:
-            if repo.category_name_taken(session, project_id, name):
+            if name_taken(session, Category, project_id, name):
                 raise CategoryNameDuplicated()
             category = Category(project_id=project_id, name=name)
             session.add(category)
@@ -49,7 +50,7 @@ def rename_category(project_id: int, category_id: int, name: str) -> None:
             category = repo.get_category(session, project_id, category_id)
             if category is None:
                 raise CategoryNotFound()
-            if repo.category_name_taken(session, project_id, name, except_id=category_id):
+            if name_taken(session, Category, project_id, name, except_id=category_id):
                 raise CategoryNameInvalid()
             category.name = name
     except IntegrityError:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import ada_url
+from sqlalchemy.orm import Session
 
 from feedback_service.database import unit_of_work
 from feedback_service.errors import ChannelNotFound, Conflict, InvalidInput, ProjectNotFound
@@ -125,13 +126,21 @@ def create_channel(
     return channel
 
 
-def get_channel(project_id: int, channel_id: int) -> Channel:
-    """The channel with its fields and options. :raises ChannelNotFound:"""
-    with unit_of_work(write=False) as session:
-        channel = repo.get_channel(session, project_id, channel_id)
+def channel_in_project(session: Session, project_id: int, channel_id: int) -> Channel:
+    """The project's channel with its fields, inside a caller's unit of work.
+
+    :raises ChannelNotFound: also for another project's channel.
+    """
+    channel = repo.get_channel(session, project_id, channel_id)
     if channel is None:
         raise ChannelNotFound()
     return channel
+
+
+def get_channel(project_id: int, channel_id: int) -> Channel:
+    """The channel with its fields and options. :raises ChannelNotFound:"""
+    with unit_of_work(write=False) as session:
+        return channel_in_project(session, project_id, channel_id)
 
 
 def active_fields(project_id: int, channel_id: int) -> list[Field]:

@@ -8,21 +8,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from feedback_service.database import unit_of_work
-from feedback_service.errors import ChannelNotFound, FeedbackNotFound, UnknownId
-from feedback_service.models import Channel, Feedback, Option
-from feedback_service.repositories import channels as channels_repo
+from feedback_service.errors import FeedbackNotFound, UnknownId
+from feedback_service.models import Feedback, Option
 from feedback_service.repositories import feedback as repo
 from feedback_service.repositories import issues as issues_repo
 from feedback_service.services import field_values
+from feedback_service.services.channels import channel_in_project
 from feedback_service.services.issues import issues_for_names
 from feedback_service.timestamps import utcnow
-
-
-def _channel(session: Session, project_id: int, channel_id: int) -> Channel:
-    channel = channels_repo.get_channel(session, project_id, channel_id)
-    if channel is None:
-        raise ChannelNotFound()
-    return channel
 
 
 def _feedback(session: Session, channel_id: int, feedback_id: int) -> Feedback:
@@ -40,7 +33,7 @@ def create_feedback(project_id: int, channel_id: int, body: Mapping[str, Any]) -
     :raises ChannelNotFound: :raises InvalidInput:
     """
     with unit_of_work(write=True) as session:
-        channel = _channel(session, project_id, channel_id)
+        channel = channel_in_project(session, project_id, channel_id)
         new = field_values.validate_new_feedback(channel, body)
         now = utcnow()
         feedback = Feedback(
@@ -57,7 +50,7 @@ def create_feedback(project_id: int, channel_id: int, body: Mapping[str, Any]) -
 def get_feedback(project_id: int, channel_id: int, feedback_id: int) -> Feedback:
     """:raises ChannelNotFound: :raises FeedbackNotFound:"""
     with unit_of_work(write=False) as session:
-        _channel(session, project_id, channel_id)
+        channel_in_project(session, project_id, channel_id)
         return _feedback(session, channel_id, feedback_id)
 
 
@@ -69,7 +62,7 @@ def update_feedback(
     :raises ChannelNotFound: :raises FeedbackNotFound: :raises InvalidInput:
     """
     with unit_of_work(write=True) as session:
-        channel = _channel(session, project_id, channel_id)
+        channel = channel_in_project(session, project_id, channel_id)
         feedback = _feedback(session, channel_id, feedback_id)
         changes = field_values.validate_feedback_changes(channel, body)
         for field_, name in changes.new_options:
@@ -85,8 +78,17 @@ def delete_feedback(project_id: int, channel_id: int, feedback_ids: Sequence[int
     :raises ChannelNotFound:
     """
     with unit_of_work(write=True) as session:
-        _channel(session, project_id, channel_id)
+        channel_in_project(session, project_id, channel_id)
         return repo.delete_feedback(session, channel_id, feedback_ids)
+
+
+def _check_link_ends(
+    session: Session, project_id: int, channel_id: int, feedback_id: int, issue_id: int
+) -> None:
+    channel_in_project(session, project_id, channel_id)
+    _feedback(session, channel_id, feedback_id)
+    if issues_repo.get_issue(session, project_id, issue_id) is None:
+        raise UnknownId()
 
 
 def attach_issue(project_id: int, channel_id: int, feedback_id: int, issue_id: int) -> None:
@@ -95,10 +97,7 @@ def attach_issue(project_id: int, channel_id: int, feedback_id: int, issue_id: i
     :raises ChannelNotFound: :raises FeedbackNotFound: :raises UnknownId: an unknown issue
     """
     with unit_of_work(write=True) as session:
-        _channel(session, project_id, channel_id)
-        _feedback(session, channel_id, feedback_id)
-        if issues_repo.get_issue(session, project_id, issue_id) is None:
-            raise UnknownId()
+        _check_link_ends(session, project_id, channel_id, feedback_id, issue_id)
         now = utcnow()
         if repo.link_issue(session, feedback_id, issue_id, now):
             issues_repo.add_to_feedback_count(session, issue_id, 1)
@@ -111,10 +110,7 @@ def detach_issue(project_id: int, channel_id: int, feedback_id: int, issue_id: i
     :raises ChannelNotFound: :raises FeedbackNotFound: :raises UnknownId: an unknown issue
     """
     with unit_of_work(write=True) as session:
-        _channel(session, project_id, channel_id)
-        _feedback(session, channel_id, feedback_id)
-        if issues_repo.get_issue(session, project_id, issue_id) is None:
-            raise UnknownId()
+        _check_link_ends(session, project_id, channel_id, feedback_id, issue_id)
         if repo.unlink_issue(session, feedback_id, issue_id):
             issues_repo.add_to_feedback_count(session, issue_id, -1)
             repo.touch(session, feedback_id, utcnow())

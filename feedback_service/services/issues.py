@@ -22,6 +22,7 @@ from feedback_service.models import Issue, IssueStatus
 from feedback_service.repositories import categories as categories_repo
 from feedback_service.repositories import issues as repo
 from feedback_service.repositories.pagination import Page
+from feedback_service.repositories.project_names import name_taken
 from feedback_service.repositories.text_match import contains_ignoring_case
 from feedback_service.services.query_parsing import date_range, is_int64, sort_order
 
@@ -75,7 +76,7 @@ def create_issue(project_id: int, fields: IssueFields) -> Issue:
     """:raises IssueNameDuplicated:"""
     try:
         with unit_of_work(write=True) as session:
-            if repo.issue_name_taken(session, project_id, fields.name):
+            if name_taken(session, Issue, project_id, fields.name):
                 raise IssueNameDuplicated()
             issue = Issue(
                 project_id=project_id,
@@ -105,7 +106,7 @@ def update_issue(project_id: int, issue_id: int, fields: IssueFields) -> None:
     try:
         with unit_of_work(write=True) as session:
             issue = _issue(session, project_id, issue_id)
-            if repo.issue_name_taken(session, project_id, fields.name, except_id=issue_id):
+            if name_taken(session, Issue, project_id, fields.name, except_id=issue_id):
                 raise IssueInvalidName()
             issue.name = fields.name
             issue.description = fields.description
