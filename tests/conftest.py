@@ -19,6 +19,7 @@ from feedback_service import create_app
 from feedback_service.extensions import db
 from feedback_service.schema import upgrade_to_head
 from tests.factories import World, build_world
+from tests.helpers import MASTER_KEY
 
 
 def make_test_app(database: Path, **overrides: Any) -> Flask:
@@ -79,3 +80,12 @@ def sql(database_path: Path) -> Iterator[Any]:
 
     yield query
     connection.close()
+
+
+@pytest.fixture
+def master_client(app: Flask, database_path: Path) -> Iterator[FlaskClient]:
+    """A client of a second app on the same database, configured with ``MASTER_KEY``."""
+    master_app = make_test_app(database_path, MASTER_API_KEY=MASTER_KEY)
+    yield master_app.test_client()
+    with master_app.app_context():
+        db.engine.dispose()

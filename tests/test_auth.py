@@ -3,38 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
 
 from feedback_service.extensions import db
 from feedback_service.services import api_keys
 from tests.conftest import make_test_app
 from tests.factories import World, make_key
-
-MASTER_KEY = "master-key-for-tests-0123456789"
-NOT_NUMERIC = "Validation failed (numeric string is expected)"
-
-
-def forbidden(path: str) -> dict[str, object]:
-    return {"message": "Forbidden resource", "error": "Forbidden", "statusCode": 403, "path": path}
+from tests.helpers import MASTER_KEY, NOT_NUMERIC, bad_request, database_rows, forbidden
 
 
 def not_numeric(path: str) -> dict[str, object]:
-    return {"message": NOT_NUMERIC, "error": "Bad Request", "statusCode": 400, "path": path}
-
-
-@pytest.fixture
-def master_client(app: Flask, database_path: Path) -> Iterator[FlaskClient]:
-    """A client of a second app on the same database, configured with a master key."""
-    master_app = make_test_app(database_path, MASTER_API_KEY=MASTER_KEY)
-    yield master_app.test_client()
-    with master_app.app_context():
-        db.engine.dispose()
+    return bad_request(path, NOT_NUMERIC)
 
 
 # Requests that need a key: method, path template, and a JSON body made from a project's ids.
@@ -61,12 +43,6 @@ def guarded_request(world: World, template: str, make_body) -> tuple[str, object
         p=a.project_id, c=a.channel_id, f=a.feedback_ids[0], i=a.issue_ids[0], k=a.category_id
     )
     return path, None if make_body is None else make_body(a)
-
-
-def database_rows(sql) -> dict[str, list[tuple]]:
-    """Every row of every table, to show that a refused request changed nothing."""
-    tables = [name for (name,) in sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return {table: sorted(sql(f'SELECT * FROM "{table}"'), key=repr) for table in tables}
 
 
 @pytest.mark.parametrize(("method", "template", "make_body"), GUARDED_REQUESTS, ids=GUARDED_IDS)

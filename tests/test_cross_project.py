@@ -8,7 +8,6 @@ new route cannot be forgotten.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,13 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.factories import ProjectWorld, World
+from tests.helpers import (
+    build_path,
+    integration_routes,
+    path_ids,
+    problem_summary,
+    rule_parameters,
+)
 
 # --- expectations -------------------------------------------------------------------------
 
@@ -71,17 +77,6 @@ PATH_ID_ERRORS = {
     "issue_id": ISSUE_NOT_FOUND,
     "category_id": CATEGORY_NOT_FOUND,
 }
-
-
-def own_ids(project: ProjectWorld) -> dict[str, int]:
-    """A project's value for every path parameter the integration API uses."""
-    return {
-        "project_id": project.project_id,
-        "channel_id": project.channel_id,
-        "feedback_id": project.feedback_ids[0],
-        "issue_id": project.issue_ids[0],
-        "category_id": project.category_id,
-    }
 
 
 # --- route cases --------------------------------------------------------------------------
@@ -188,28 +183,6 @@ CASES: dict[tuple[str, str], RouteCase] = {
 
 # --- requests -----------------------------------------------------------------------------
 
-PARAMETER = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
-
-
-def integration_routes(app: Flask) -> list[tuple[str, str]]:
-    """(method, rule) for every integration API route, HEAD and OPTIONS left out."""
-    return sorted(
-        (method, rule.rule)
-        for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("integration_api.")
-        for method in rule.methods or ()
-        if method not in {"HEAD", "OPTIONS"}
-    )
-
-
-def parameters(rule: str) -> list[str]:
-    return PARAMETER.findall(rule)
-
-
-def build_path(rule: str, ids: Mapping[str, int], query: str = "") -> str:
-    path = PARAMETER.sub(lambda match: str(ids[match.group(1)]), rule)
-    return f"{path}?{query}" if query else path
-
 
 @dataclass(frozen=True)
 class Attempt:
@@ -223,7 +196,7 @@ class Attempt:
 
 def route_case(method: str, rule: str) -> RouteCase:
     case = CASES.get((method, rule))
-    if case is None or not set(parameters(rule)) <= set(PATH_ID_ERRORS) | {"project_id"}:
+    if case is None or not set(rule_parameters(rule)) <= set(PATH_ID_ERRORS) | {"project_id"}:
         pytest.fail(f"{method} {rule} has no case in the cross-project sweep: add one to CASES")
     return case
 
@@ -235,7 +208,7 @@ def other_project_attempts(app: Flask, world: World) -> Iterator[Attempt]:
         yield Attempt(
             "project b's project id",
             method,
-            build_path(rule, own_ids(world.b), case.query),
+            build_path(rule, path_ids(world.b), case.query),
             FORBIDDEN,
             json=case.json(world.b) if case.json else None,
             form=case.form(world.b) if case.form else None,
@@ -249,12 +222,12 @@ def foreign_id_attempts(app: Flask, world: World) -> Iterator[Attempt]:
         errors = {**PATH_ID_ERRORS, **case.path_errors}
         body = case.json(world.a) if case.json else None
         form = case.form(world.a) if case.form else None
-        positions = [name for name in parameters(rule) if name != "project_id"]
+        positions = [name for name in rule_parameters(rule) if name != "project_id"]
         swaps = [[name] for name in positions]
         if len(positions) > 1:
             swaps.append(positions)
         for swapped in swaps:
-            ids = {**own_ids(world.a), **{name: own_ids(world.b)[name] for name in swapped}}
+            ids = {**path_ids(world.a), **{name: path_ids(world.b)[name] for name in swapped}}
             yield Attempt(
                 "b's " + ", ".join(swapped),
                 method,
@@ -267,7 +240,7 @@ def foreign_id_attempts(app: Flask, world: World) -> Iterator[Attempt]:
             yield Attempt(
                 f"b's data in body {variant.json} / query {variant.query!r}",
                 method,
-                build_path(rule, own_ids(world.a), variant.query or case.query),
+                build_path(rule, path_ids(world.a), variant.query or case.query),
                 variant.expect,
                 json=variant.json,
             )
@@ -288,12 +261,6 @@ def run(client: FlaskClient, attempts: Iterator[Attempt], world: World) -> list[
         if problem:
             problems.append(f"{attempt.method} {attempt.path} [{attempt.label}]: {problem}")
     return problems
-
-
-def summary(problems: list[str], shown: int = 8) -> str:
-    """The first few problems of a sweep, and how many there were."""
-    more = len(problems) - shown
-    return "\n".join(problems[:shown] + ([f"... and {more} more"] if more > 0 else []))
 
 
 # --- project b's rows ---------------------------------------------------------------------
@@ -361,7 +328,7 @@ def test_every_integration_route_has_a_sweep_case(app):
 def test_other_projects_project_id_is_forbidden_on_every_route(app, client, linked_world):
     problems = run(client, other_project_attempts(app, linked_world), linked_world)
 
-    assert not problems, summary(problems)
+    assert not problems, problem_summary(problems)
 
 
 def test_other_projects_ids_under_own_project_id_are_refused_on_every_route(
@@ -369,7 +336,7 @@ def test_other_projects_ids_under_own_project_id_are_refused_on_every_route(
 ):
     problems = run(client, foreign_id_attempts(app, linked_world), linked_world)
 
-    assert not problems, summary(problems)
+    assert not problems, problem_summary(problems)
 
 
 def test_sweep_leaves_every_row_of_the_other_project_byte_identical(app, client, linked_world, sql):
@@ -425,7 +392,7 @@ def test_same_request_with_own_ids_succeeds(client, linked_world, method, rule):
     attempt = Attempt(
         "own ids",
         method,
-        build_path(rule, own_ids(linked_world.a), case.query),
+        build_path(rule, path_ids(linked_world.a), case.query),
         Expect(201 if method == "POST" else 200, kind="any"),
         json=case.json(linked_world.a) if case.json else None,
     )

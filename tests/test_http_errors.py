@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,65 +12,30 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedback_service.extensions import db
-from tests.conftest import make_test_app
 from tests.factories import STANDARD_FIELDS, World
+from tests.helpers import (
+    MASTER_KEY,
+    NOT_NUMERIC,
+    bad_request,
+    build_path,
+    database_rows,
+    integration_routes,
+    path_ids,
+    problem_summary,
+    rule_parameters,
+)
 
-MASTER_KEY = "master-key-for-http-error-tests"
-NOT_NUMERIC = "Validation failed (numeric string is expected)"
 INVALID_JSON = "Body is not valid JSON but content-type is set to 'application/json'"
 ONE_MIB = 1024 * 1024
-PARAMETER = re.compile(r"<(?:[^:<>]+:)?(\w+)>")
 
 
 def nest_error(status: int, error: str, message: Any, path: str) -> dict[str, Any]:
     return {"message": message, "error": error, "statusCode": status, "path": path}
 
 
-def bad_request(message: Any, path: str) -> dict[str, Any]:
-    return nest_error(400, "Bad Request", message, path)
-
-
-def database_rows(sql) -> dict[str, list[tuple]]:
-    """Every row of every table, to show that a refused request changed nothing."""
-    tables = [name for (name,) in sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return {table: sorted(sql(f'SELECT * FROM "{table}"'), key=repr) for table in tables}
-
-
-def own_ids(world: World) -> dict[str, int]:
-    a = world.a
-    return {
-        "project_id": a.project_id,
-        "channel_id": a.channel_id,
-        "feedback_id": a.feedback_ids[0],
-        "issue_id": a.issue_ids[0],
-        "category_id": a.category_id,
-    }
-
-
 def fill(template: str, world: World) -> str:
     """A path template with {project_id}-style placeholders filled with project a's ids."""
-    return template.format(**own_ids(world))
-
-
-def integration_rules(app: Flask) -> list[tuple[str, str]]:
-    return sorted(
-        (method, rule.rule)
-        for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("integration_api.")
-        for method in rule.methods or ()
-        if method not in {"HEAD", "OPTIONS"}
-    )
-
-
-def path_with(rule: str, ids: Mapping[str, str | int]) -> str:
-    return PARAMETER.sub(lambda match: str(ids[match.group(1)]), rule)
-
-
-def summary(problems: list[str], shown: int = 8) -> str:
-    """The first few problems of a sweep, and how many there were."""
-    more = len(problems) - shown
-    return "\n".join(problems[:shown] + ([f"... and {more} more"] if more > 0 else []))
+    return template.format(**path_ids(world.a))
 
 
 @pytest.fixture
@@ -81,14 +44,6 @@ def used_world(client: FlaskClient, world: World) -> World:
     a later request changes no row."""
     assert client.get(world.a.base, headers=world.a.headers).status_code == 200
     return world
-
-
-@pytest.fixture
-def master_client(app: Flask, database_path: Path) -> Iterator[FlaskClient]:
-    master_app = make_test_app(database_path, MASTER_API_KEY=MASTER_KEY)
-    yield master_app.test_client()
-    with master_app.app_context():
-        db.engine.dispose()
 
 
 # --- routing ------------------------------------------------------------------------------
@@ -185,7 +140,7 @@ def test_invalid_json_is_a_400_on_every_body_route(client, used_world, sql, rout
     response = send_raw(client, used_world, route, b'{"name": ')
 
     assert response.status_code == 400
-    assert response.get_json() == bad_request(INVALID_JSON, fill(route[1], used_world))
+    assert response.get_json() == bad_request(fill(route[1], used_world), INVALID_JSON)
     assert database_rows(sql) == before
 
 
@@ -207,7 +162,7 @@ def test_malformed_json_bodies_are_rejected_and_store_nothing(client, used_world
     response = send_raw(client, used_world, CREATE_FEEDBACK, data)
 
     assert response.status_code == 400
-    assert response.get_json() == bad_request(INVALID_JSON, used_world.a.channel + "/feedbacks")
+    assert response.get_json() == bad_request(used_world.a.channel + "/feedbacks", INVALID_JSON)
     assert database_rows(sql) == before
 
 
@@ -233,7 +188,7 @@ def test_json_that_cannot_be_stored_is_invalid_json(client, used_world, sql, rou
     response = send_raw(client, used_world, route, data)
 
     assert response.status_code == 400
-    assert response.get_json() == bad_request(INVALID_JSON, fill(route[1], used_world))
+    assert response.get_json() == bad_request(fill(route[1], used_world), INVALID_JSON)
     assert database_rows(sql) == before
 
 
@@ -333,8 +288,8 @@ BAD_IDS = [
 
 
 def id_positions(app: Flask) -> Iterator[tuple[str, str, str]]:
-    for method, rule in integration_rules(app):
-        for name in PARAMETER.findall(rule):
+    for method, rule in integration_routes(app):
+        for name in rule_parameters(rule):
             yield method, rule, name
 
 
@@ -345,14 +300,14 @@ def test_non_numeric_id_is_a_400_in_every_id_position(app, client, master_client
         # A project key never opens a non-numeric project (403, see test_auth); the master key
         # gets as far as reading the id.
         key = MASTER_KEY if name == "project_id" else world.a.key
-        path = path_with(rule, {**own_ids(world), name: bad})
+        path = build_path(rule, {**path_ids(world.a), name: bad})
         caller = master_client if name == "project_id" else client
 
         response = caller.open(path, method=method, headers={"x-api-key": key})
 
-        if response.status_code != 400 or response.get_json() != bad_request(NOT_NUMERIC, path):
+        if response.status_code != 400 or response.get_json() != bad_request(path, NOT_NUMERIC):
             problems.append(f"{method} {path}: {response.status_code} {response.get_json()}")
-    assert not problems, summary(problems)
+    assert not problems, problem_summary(problems)
 
 
 @pytest.mark.parametrize("value", [2**63 - 1, 2**63, 2**64, 10**40])
@@ -360,17 +315,17 @@ def test_ids_beyond_int64_never_give_a_5xx(app, client, master_client, world, va
     problems = []
     for method, rule, name in id_positions(app):
         key = MASTER_KEY if name == "project_id" else world.a.key
-        path = path_with(rule, {**own_ids(world), name: value})
+        path = build_path(rule, {**path_ids(world.a), name: value})
         caller = master_client if name == "project_id" else client
 
         response = caller.open(path, method=method, headers={"x-api-key": key})
 
         body = response.get_json()
         # Beyond int64 an id is not numeric; the largest int64 is numeric but names nothing.
-        expected = bad_request(NOT_NUMERIC, path) if value >= 2**63 else body
+        expected = bad_request(path, NOT_NUMERIC) if value >= 2**63 else body
         if body != expected or response.status_code not in (400, 404):
             problems.append(f"{method} {path}: {response.status_code} {body}")
-    assert not problems, summary(problems)
+    assert not problems, problem_summary(problems)
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,6 @@ project: a foreign category answers as a missing one and is left untouched.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -17,8 +14,16 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.factories import ProjectWorld, World, make_category, make_key, make_project
-
-Sql = Callable[..., list[tuple[Any, ...]]]
+from tests.helpers import (
+    Sql,
+    assert_empty,
+    assert_json,
+    bad_request,
+    category_not_found,
+    domain_error,
+    page_meta,
+    wire_timestamp,
+)
 
 NAME_TOO_SHORT = "name must be longer than or equal to 1 characters"
 NAME_TOO_LONG = "name must be shorter than or equal to 255 characters"
@@ -31,26 +36,6 @@ NAME_NOT_STRING = "name must be a string"
 def categories_url(pw: ProjectWorld, category_id: int | None = None) -> str:
     url = f"{pw.base}/categories"
     return url if category_id is None else f"{url}/{category_id}"
-
-
-def bad_request(path: str, message: str | list[str]) -> dict[str, Any]:
-    return {"message": message, "error": "Bad Request", "statusCode": 400, "path": path}
-
-
-def domain_error(path: str, code: str, message: str, status: int = 400) -> dict[str, Any]:
-    return {"code": code, "message": message, "statusCode": status, "path": path}
-
-
-def category_not_found(path: str) -> dict[str, Any]:
-    return domain_error(path, "CategoryNotFound", "category is not found", 404)
-
-
-def assert_json(response: TestResponse, status: int, body: Any) -> None:
-    assert (response.status_code, response.get_json()) == (status, body)
-
-
-def assert_empty(response: TestResponse) -> None:
-    assert (response.status_code, response.data) == (200, b"")
 
 
 def create(client: FlaskClient, pw: ProjectWorld, body: Any) -> TestResponse:
@@ -77,21 +62,6 @@ def listed_ids(client: FlaskClient, pw: ProjectWorld, query: str = "") -> list[i
 
 def category_rows(sql: Sql) -> list[tuple[int, int, str]]:
     return sql("SELECT id, project_id, name FROM category ORDER BY id")
-
-
-def iso(value: str) -> str:
-    """A stored timestamp (``2024-01-15 10:30:00.123456``) in the wire format."""
-    return datetime.fromisoformat(value).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def meta(item_count: int, total: int, limit: int, page: int) -> dict[str, int]:
-    return {
-        "itemCount": item_count,
-        "totalItems": total,
-        "itemsPerPage": limit,
-        "currentPage": page,
-        "totalPages": math.ceil(total / limit),
-    }
 
 
 @pytest.fixture
@@ -196,10 +166,15 @@ def test_list_returns_this_projects_categories_newest_first_in_the_exact_shape(
     )
     assert [row[0] for row in rows] == [newer, world.a.category_id]
     items = [
-        {"id": id_, "name": name, "createdAt": iso(created), "updatedAt": iso(updated)}
+        {
+            "id": id_,
+            "name": name,
+            "createdAt": wire_timestamp(created),
+            "updatedAt": wire_timestamp(updated),
+        }
         for id_, name, created, updated in rows
     ]
-    assert_json(response, 200, {"items": items, "meta": meta(2, 2, 10, 1)})
+    assert_json(response, 200, {"items": items, "meta": page_meta(2, 2, 10, 1)})
 
 
 @pytest.fixture
@@ -294,7 +269,7 @@ def test_list_pages_cover_every_category_once(
     for page, size in ((1, 5), (2, 5), (3, 2)):
         response = listing(client, empty_project, f"?limit=5&page={page}")
         assert response.status_code == 200
-        assert response.get_json()["meta"] == meta(size, 12, 5, page)
+        assert response.get_json()["meta"] == page_meta(size, 12, 5, page)
         seen += [item["id"] for item in response.get_json()["items"]]
 
     assert seen == sorted(dozen, reverse=True)
@@ -329,7 +304,7 @@ def test_list_reads_limit_and_page_leniently(
     assert response.status_code == 200
     body = response.get_json()
     assert [item["id"] for item in body["items"]] == expected_ids
-    assert body["meta"] == meta(len(expected_ids), 12, expected_limit, expected_page)
+    assert body["meta"] == page_meta(len(expected_ids), 12, expected_limit, expected_page)
 
 
 def test_list_caps_limit_at_the_configured_max_page_size(
@@ -340,7 +315,7 @@ def test_list_caps_limit_at_the_configured_max_page_size(
     response = listing(client, empty_project, "?limit=50")
 
     assert response.status_code == 200
-    assert response.get_json()["meta"] == meta(3, 12, 3, 1)
+    assert response.get_json()["meta"] == page_meta(3, 12, 3, 1)
 
 
 # --- rename ----------------------------------------------------------------------------------

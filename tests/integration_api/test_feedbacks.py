@@ -19,11 +19,11 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.factories import ProjectWorld, World, make_channel, make_feedback, make_issue
+from tests.helpers import Sql, assert_empty, assert_json, bad_request
 
 FUTURE = "2999-01-01 00:00:00.000000"
 ALLOWED_HOST = "cdn.example.com"
 
-Sql = Callable[..., list[tuple[Any, ...]]]
 Execute = Callable[..., None]
 
 
@@ -42,10 +42,6 @@ def issue_link_url(pw: ProjectWorld, feedback_id: int, issue_id: int) -> str:
     return f"{feedback_url(pw, feedback_id)}/issue/{issue_id}"
 
 
-def bad_request(path: str, message: str | list[str]) -> dict[str, Any]:
-    return {"message": message, "error": "Bad Request", "statusCode": 400, "path": path}
-
-
 def channel_not_found(path: str) -> dict[str, Any]:
     return {
         "code": "ChannelNotFound",
@@ -53,14 +49,6 @@ def channel_not_found(path: str) -> dict[str, Any]:
         "statusCode": 400,
         "path": path,
     }
-
-
-def assert_json(response: TestResponse, status: int, body: Any) -> None:
-    assert (response.status_code, response.get_json()) == (status, body)
-
-
-def assert_empty(response: TestResponse, status: int) -> None:
-    assert (response.status_code, response.data) == (status, b"")
 
 
 def create(

@@ -7,9 +7,7 @@ missing one, and every rejected request leaves the database as it was.
 
 from __future__ import annotations
 
-import math
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +30,16 @@ from tests.factories import (
     make_key,
     make_project,
 )
-
-Sql = Callable[..., list[tuple[Any, ...]]]
+from tests.helpers import (
+    Sql,
+    assert_empty,
+    assert_json,
+    bad_request,
+    category_not_found,
+    domain_error,
+    page_meta,
+    wire_timestamp,
+)
 
 STATUS_MESSAGE = (
     "status must be one of the following values: INIT, ON_REVIEW, IN_PROGRESS, RESOLVED, PENDING"
@@ -65,28 +71,8 @@ def category_url(pw: ProjectWorld, issue_id: int, category_id: int) -> str:
     return issues_url(pw, issue_id, "category", category_id)
 
 
-def bad_request(path: str, message: str | list[str]) -> dict[str, Any]:
-    return {"message": message, "error": "Bad Request", "statusCode": 400, "path": path}
-
-
-def domain_error(path: str, code: str, message: str, status: int = 400) -> dict[str, Any]:
-    return {"code": code, "message": message, "statusCode": status, "path": path}
-
-
 def issue_not_found(path: str) -> dict[str, Any]:
     return domain_error(path, "IssueNotFound", "issue is not found")
-
-
-def category_not_found(path: str) -> dict[str, Any]:
-    return domain_error(path, "CategoryNotFound", "category is not found", 404)
-
-
-def assert_json(response: TestResponse, status: int, body: Any) -> None:
-    assert (response.status_code, response.get_json()) == (status, body)
-
-
-def assert_empty(response: TestResponse) -> None:
-    assert (response.status_code, response.data) == (200, b"")
 
 
 def create(client: FlaskClient, pw: ProjectWorld, body: Any) -> TestResponse:
@@ -127,14 +113,9 @@ def issue_count(sql: Sql) -> int:
     return sql("SELECT count(*) FROM issue")[0][0]
 
 
-def iso(value: str) -> str:
-    """A stored timestamp (``2024-01-15 10:30:00.123456``) in the wire format."""
-    return datetime.fromisoformat(value).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def stored_timestamps(sql: Sql, issue_id: int) -> dict[str, str]:
     [(created, updated)] = sql("SELECT created_at, updated_at FROM issue WHERE id = ?", (issue_id,))
-    return {"createdAt": iso(created), "updatedAt": iso(updated)}
+    return {"createdAt": wire_timestamp(created), "updatedAt": wire_timestamp(updated)}
 
 
 def day(month: int, number: int = 1) -> datetime:
@@ -760,16 +741,6 @@ def dozen(app: Flask, empty_project: ProjectWorld) -> list[int]:
     return [make_issue(app, empty_project.project_id, f"issue {n:02d}") for n in range(12)]
 
 
-def meta(item_count: int, total: int, limit: int, page: int) -> dict[str, int]:
-    return {
-        "itemCount": item_count,
-        "totalItems": total,
-        "itemsPerPage": limit,
-        "currentPage": page,
-        "totalPages": math.ceil(total / limit),
-    }
-
-
 def test_search_pages_cover_every_issue_once(
     client: FlaskClient, empty_project: ProjectWorld, dozen: list[int]
 ) -> None:
@@ -778,7 +749,7 @@ def test_search_pages_cover_every_issue_once(
         response = search(client, empty_project, {"limit": 5, "page": page})
         assert response.status_code == 201
         body = response.get_json()
-        assert body["meta"] == meta(size, 12, 5, page)
+        assert body["meta"] == page_meta(size, 12, 5, page)
         seen += [item["id"] for item in body["items"]]
 
     assert seen == sorted(dozen, reverse=True)
@@ -802,7 +773,7 @@ def test_search_page_past_the_end_is_empty_with_the_real_total_pages(
 ) -> None:
     response = search(client, empty_project, {"limit": 5, "page": 4})
 
-    assert_json(response, 201, {"items": [], "meta": meta(0, 12, 5, 4)})
+    assert_json(response, 201, {"items": [], "meta": page_meta(0, 12, 5, 4)})
 
 
 @pytest.mark.parametrize(
@@ -840,7 +811,7 @@ def test_search_reads_limit_and_page_leniently(
     assert response.status_code == 201
     body = response.get_json()
     assert [item["id"] for item in body["items"]] == expected_ids
-    assert body["meta"] == meta(len(expected_ids), 12, expected_limit, expected_page)
+    assert body["meta"] == page_meta(len(expected_ids), 12, expected_limit, expected_page)
 
 
 @pytest.mark.parametrize(
@@ -865,7 +836,7 @@ def test_search_caps_limit_at_the_max_page_size(
     assert response.status_code == 201
     body = response.get_json()
     assert [item["id"] for item in body["items"]] == expected_ids
-    assert body["meta"] == meta(len(expected_ids), 12, expected_limit, 1)
+    assert body["meta"] == page_meta(len(expected_ids), 12, expected_limit, 1)
 
 
 def test_search_survives_an_enormous_page(client: FlaskClient, world: World) -> None:

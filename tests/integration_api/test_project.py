@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,8 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import World, make_key, make_project
-
-Sql = Callable[..., list[tuple[Any, ...]]]
+from tests.helpers import Sql, forbidden, wire_timestamp
 
 WIRE_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 MASTER_KEY = "M" * 20
@@ -25,21 +23,17 @@ def project_url(project_id: int | str) -> str:
     return f"/api/projects/{project_id}"
 
 
-def iso(value: str) -> str:
-    """A stored timestamp (``2024-01-15 10:30:00.123456``) in the wire format."""
-    return datetime.fromisoformat(value).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def expected_project(sql: Sql, project_id: int, **shown: Any) -> dict[str, Any]:
     """The wire body: ``shown`` values plus the stored timestamps."""
     [(created, updated)] = sql(
         "SELECT created_at, updated_at FROM project WHERE id = ?", (project_id,)
     )
-    return {"id": project_id, **shown, "createdAt": iso(created), "updatedAt": iso(updated)}
-
-
-def forbidden(path: str) -> dict[str, Any]:
-    return {"message": "Forbidden resource", "error": "Forbidden", "statusCode": 403, "path": path}
+    return {
+        "id": project_id,
+        **shown,
+        "createdAt": wire_timestamp(created),
+        "updatedAt": wire_timestamp(updated),
+    }
 
 
 def utc_offset(zone: str) -> str:
