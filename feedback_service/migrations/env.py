@@ -12,6 +12,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from feedback_service.schema import described_by_models
+
 config = context.config
 if config.config_file_name is not None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -50,6 +52,7 @@ def run_migrations_online() -> None:
                 # SQLite runs DDL inside transactions once pysqlite leaves BEGIN to SQLAlchemy
                 # (see feedback_service.database), so a failed migration rolls back whole.
                 transactional_ddl=True,
+                include_name=described_by_models,
                 **migrate_extension.configure_args,
             )
             with context.begin_transaction():

@@ -12,12 +12,16 @@ from feedback_service.models.project import (
     Option,
     Project,
 )
+from feedback_service.models.search import FTS_TABLE, FeedbackText, FeedbackValue
 
 __all__ = [
+    "FTS_TABLE",
     "ApiKey",
     "Category",
     "Channel",
     "Feedback",
+    "FeedbackText",
+    "FeedbackValue",
     "Field",
     "FieldFormat",
     "FieldProperty",

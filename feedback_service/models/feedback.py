@@ -24,7 +24,12 @@ feedback_issue = Table(
 
 class Feedback(Base):
     __tablename__ = "feedback"
-    __table_args__ = (Index("ix_feedback_channel_id_created_at", "channel_id", "created_at"),)
+    __table_args__ = (
+        # (channel_id) keeps a channel's feedback in id order for the default sort.
+        Index("ix_feedback_channel_id", "channel_id"),
+        Index("ix_feedback_channel_id_created_at", "channel_id", "created_at"),
+        Index("ix_feedback_channel_id_updated_at", "channel_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))

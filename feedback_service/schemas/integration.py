@@ -138,6 +138,29 @@ class SearchIn(BodySchema):
     sort = fields.Raw(load_default=None)
 
 
+class SearchV2In(BodySchema):
+    """A v2 search body; each query is checked against the channel by the service."""
+
+    limit = fields.Raw(load_default=None)
+    page = fields.Raw(load_default=None)
+    queries = fields.List(
+        fields.Raw(),
+        load_default=list,
+        error_messages={"invalid": "queries must be an array", "null": "queries must be an array"},
+    )
+    default_queries = fields.List(
+        fields.Raw(),
+        load_default=list,
+        data_key="defaultQueries",
+        error_messages={
+            "invalid": "defaultQueries must be an array",
+            "null": "defaultQueries must be an array",
+        },
+    )
+    operator = fields.Raw(load_default=None)
+    sort = fields.Raw(load_default=None)
+
+
 class ProjectOut(Schema):
     id = fields.Integer()
     name = fields.String()

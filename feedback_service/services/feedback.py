@@ -12,6 +12,7 @@ from feedback_service.errors import FeedbackNotFound, UnknownId
 from feedback_service.models import Feedback, Option
 from feedback_service.repositories import feedback as repo
 from feedback_service.repositories import issues as issues_repo
+from feedback_service.repositories import search_index
 from feedback_service.services import field_values
 from feedback_service.services.channels import channel_in_project
 from feedback_service.services.issues import issues_for_names
@@ -41,6 +42,7 @@ def create_feedback(project_id: int, channel_id: int, body: Mapping[str, Any]) -
         )
         session.add(feedback)
         session.flush()
+        search_index.index_feedback(session, feedback.id, feedback.data, channel.fields)
         for issue in issues_for_names(session, project_id, new.issue_names):
             if repo.link_issue(session, feedback.id, issue.id, now):
                 issues_repo.add_to_feedback_count(session, issue.id, 1)
@@ -70,6 +72,8 @@ def update_feedback(
         # A new dict, so the JSON column sees the change.
         feedback.data = {**feedback.data, **changes.data}
         feedback.updated_at = max(utcnow(), feedback.updated_at)
+        session.flush()
+        search_index.reindex_feedback(session, feedback.id, feedback.data, channel.fields)
 
 
 def delete_feedback(project_id: int, channel_id: int, feedback_ids: Sequence[int]) -> int:

@@ -69,6 +69,7 @@ from feedback_service.blueprints.integration_api import (  # noqa: E402
     feedbacks,
     issues,
     project,
+    search,
 )
 
-__all__ = ["bp", "categories", "feedbacks", "issues", "project"]
+__all__ = ["bp", "categories", "feedbacks", "issues", "project", "search"]

@@ -1,0 +1,46 @@
+"""Search index rows derived from feedback values, kept in the feedback's own transaction.
+
+* ``FeedbackText``: one row per text field value; on SQLite an FTS5 trigram index
+  (``feedback_text_fts``, created by the migrations) mirrors it through triggers, giving
+  indexed substring search.
+* ``FeedbackValue``: one row per typed value (keyword, select, date, number, and each
+  multiSelect element), indexed by field and value for equality and range lookups.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, ForeignKey, Index, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from feedback_service.models.base import Base
+
+FTS_TABLE = "feedback_text_fts"
+
+
+class FeedbackText(Base):
+    __tablename__ = "feedback_text"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
+    )
+    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(Text)
+
+
+class FeedbackValue(Base):
+    __tablename__ = "feedback_value"
+    __table_args__ = (
+        Index("ix_feedback_value_text", "field_id", "text_value", "feedback_id"),
+        Index("ix_feedback_value_number", "field_id", "num_value", "feedback_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
+    )
+    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"))
+    # Keyword, select option key, multiSelect element, or a date as ISO 8601 UTC (which
+    # sorts chronologically as text).
+    text_value: Mapped[str | None] = mapped_column(Text)
+    num_value: Mapped[float | None] = mapped_column(Float)
