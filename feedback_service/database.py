@@ -18,7 +18,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from feedback_service.extensions import db
-from feedback_service.repositories.text_match import python_casefold
+from feedback_service.repositories.text_match import python_unicode_contains
 
 WRITE_OPTION = "feedback_service_write"
 
@@ -44,7 +44,9 @@ def install_sqlite_listeners(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
-        dbapi_connection.create_function("casefold", 1, python_casefold, deterministic=True)
+        dbapi_connection.create_function(
+            "unicode_contains", 2, python_unicode_contains, deterministic=True
+        )
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:

@@ -12,15 +12,15 @@ from feedback_service.models.project import (
     Option,
     Project,
 )
-from feedback_service.models.search import FTS_TABLE, FeedbackText, FeedbackValue
+from feedback_service.models.search import FTS_TABLE, FTS_TEXT_COLUMNS, FeedbackValue
 
 __all__ = [
     "FTS_TABLE",
+    "FTS_TEXT_COLUMNS",
     "ApiKey",
     "Category",
     "Channel",
     "Feedback",
-    "FeedbackText",
     "FeedbackValue",
     "Field",
     "FieldFormat",

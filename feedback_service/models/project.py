@@ -54,6 +54,9 @@ class Channel(Base):
     description: Mapped[str | None] = mapped_column(Text)
     # Longest createdAt/updatedAt window a search may ask for; -1 means unlimited.
     feedback_search_max_days: Mapped[int] = mapped_column(Integer, default=365)
+    # The channel's feedback, kept in SQL with each create and delete: an exact total for
+    # unfiltered pages without counting a million rows.
+    feedback_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Hosts allowed in `images` field URLs; empty allows any host.
     image_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

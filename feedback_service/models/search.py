@@ -1,10 +1,10 @@
 """Search index rows derived from feedback values, kept in the feedback's own transaction.
 
-* ``FeedbackText``: one row per text field value; on SQLite an FTS5 trigram index
-  (``feedback_text_fts``, created by the migrations) mirrors it through triggers, giving
-  indexed substring search.
 * ``FeedbackValue``: one row per typed value (keyword, select, date, number, and each
   multiSelect element), indexed by field and value for equality and range lookups.
+* On SQLite, an FTS5 table ``feedback_fts`` (created by the migrations, no model) holds one
+  row per feedback with ``rowid`` = feedback id: a ``channel`` marker column and one column per
+  text field of the channel (``c0``...), indexed with the trigram tokenizer for substrings.
 """
 
 from __future__ import annotations
@@ -14,18 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback_service.models.base import Base
 
-FTS_TABLE = "feedback_text_fts"
-
-
-class FeedbackText(Base):
-    __tablename__ = "feedback_text"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    feedback_id: Mapped[int] = mapped_column(
-        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
-    )
-    field_id: Mapped[int] = mapped_column(ForeignKey("field.id", ondelete="CASCADE"))
-    value: Mapped[str] = mapped_column(Text)
+FTS_TABLE = "feedback_fts"
+# A channel's text fields map to FTS columns c0..c15 by the order of their ids.
+FTS_TEXT_COLUMNS = 16
 
 
 class FeedbackValue(Base):

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from feedback_service.models import Feedback, Issue, feedback_issue
+from feedback_service.models import Channel, Feedback, Issue, feedback_issue
 from feedback_service.repositories.upsert import insert_ignoring_duplicates
 
 
@@ -59,3 +59,14 @@ def delete_feedback(session: Session, channel_id: int, feedback_ids: Sequence[in
     # The links go with the feedback through ON DELETE CASCADE.
     stmt = delete(Feedback).where(Feedback.id.in_(doomed))
     return session.execute(stmt.execution_options(synchronize_session=False)).rowcount
+
+
+def add_to_channel_count(session: Session, channel_id: int, delta: int) -> None:
+    stmt = (
+        update(Channel)
+        .where(Channel.id == channel_id)
+        # A count changing is not an edit of the channel: updated_at stays.
+        .values(feedback_count=Channel.feedback_count + delta, updated_at=Channel.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(stmt)

@@ -1,69 +1,103 @@
-"""SQL conditions on feedback for search, each answered from an index.
+"""Search filters on a channel's feedback, each answered from an index.
 
-Most conditions are ``feedback.id IN (<ids from an index table>)``: the FTS5 trigram index
-for substrings, ``feedback_value`` for typed equality and ranges, ``feedback_issue`` for
-issue links. Values are always bound parameters; field ids come from the channel's fields.
+A filter is a ``Match``: always a SQL condition on ``feedback``, and, when the whole filter
+is one set of ids read from an index in id order (the FTS5 table, or ``feedback_value`` for
+one field), that id query too, so a page and its exact total come straight from the index
+without materialising every matching id (see ``repositories.feedback_search``).
+
+Values are always bound parameters; field ids and FTS column names come from the channel's
+fields, never from client text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    column,
     false,
     func,
+    literal_column,
     or_,
     select,
-    table,
     true,
-    union,
 )
 
-from feedback_service.models import FTS_TABLE, Feedback, FeedbackText, FeedbackValue, Issue
+from feedback_service.models import FTS_TABLE, Feedback, FeedbackValue, Issue
 from feedback_service.models import feedback_issue as links
+from feedback_service.repositories.search_index import channel_marker, fts
 from feedback_service.repositories.text_match import contains_ignoring_case
 
 # FTS5 trigram matching needs three characters; shorter text is matched by scanning.
 TRIGRAM = 3
-fts = table(FTS_TABLE, column("rowid"), column("value"))
 
 
-def _ids_in(ids: Select[Any]) -> ColumnElement[bool]:
-    return Feedback.id.in_(ids)
+@dataclass(frozen=True)
+class Match:
+    condition: ColumnElement[bool]
+    # This channel's matching feedback ids, one row each, readable in id order from an index.
+    ids: Select[Any] | None = None
+    unfiltered: bool = False
 
 
-def any_of(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
-    """OR that matches nothing when empty (``or_()`` alone would be ambiguous)."""
-    if not conditions:
-        return false()
-    return conditions[0] if len(conditions) == 1 else or_(*conditions)
+EVERYTHING = Match(true(), unfiltered=True)
+NOTHING = Match(false())
 
 
-def all_of(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
-    return and_(true(), *conditions)
+def _ids(stmt: Select[Any]) -> Match:
+    return Match(Feedback.id.in_(stmt), stmt)
+
+
+def all_of(matches: Sequence[Match]) -> Match:
+    filters = [m for m in matches if not m.unfiltered]
+    if not filters:
+        return EVERYTHING
+    if len(filters) == 1:
+        return filters[0]
+    return Match(and_(*(m.condition for m in filters)))
+
+
+def any_of(matches: Sequence[Match]) -> Match:
+    if any(m.unfiltered for m in matches):
+        return EVERYTHING
+    if not matches:
+        return NOTHING
+    if len(matches) == 1:
+        return matches[0]
+    return Match(or_(*(m.condition for m in matches)))
+
+
+def condition(expression: ColumnElement[bool]) -> Match:
+    return Match(expression)
 
 
 def _fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def text_ids(dialect: str, field_ids: Sequence[int], text: str) -> Select[Any]:
-    """Ids of feedback whose value in one of ``field_ids`` contains ``text``, any case."""
-    stmt = select(FeedbackText.feedback_id).where(FeedbackText.field_id.in_(field_ids))
-    if dialect == "sqlite" and len(text) >= TRIGRAM:
-        return stmt.join(fts, fts.c.rowid == FeedbackText.id).where(
-            fts.c.value.op("MATCH")(_fts_phrase(text))
-        )
-    return stmt.where(contains_ignoring_case(FeedbackText.value, text))
-
-
-def text_contains(dialect: str, field_ids: Sequence[int], text: str) -> ColumnElement[bool]:
-    return _ids_in(text_ids(dialect, field_ids, text)) if field_ids else false()
+def text_contains(dialect: str, channel_id: int, columns: dict[str, str], text: str) -> Match:
+    """One of the text fields ``columns`` (key -> FTS column) contains ``text``, any case."""
+    if not columns:
+        return NOTHING
+    if dialect != "sqlite":
+        stored = [contains_ignoring_case(Feedback.data[key].as_string(), text) for key in columns]
+        return Match(or_(*stored))
+    folded = text.casefold()
+    # A NUL would end the FTS5 query string early; short or NUL-holding text is matched by
+    # scanning the index's own (casefolded) copy of the channel's text, newest first.
+    if len(folded) < TRIGRAM or "\x00" in folded:
+        scanned = [contains_ignoring_case(fts.c[column], folded) for column in columns.values()]
+        in_channel = fts.c.channel == channel_marker(channel_id)
+        return _ids(select(fts.c.rowid).where(in_channel, or_(*scanned)))
+    query = (
+        f"channel : {_fts_phrase(channel_marker(channel_id))} AND "
+        f"{{{' '.join(columns.values())}}} : {_fts_phrase(folded)}"
+    )
+    return _ids(select(fts.c.rowid).where(literal_column(FTS_TABLE).op("MATCH")(query)))
 
 
 def value_ids(field_ids: Sequence[int], value: str) -> Select[Any]:
@@ -78,29 +112,31 @@ def number_ids(field_ids: Sequence[int], value: float) -> Select[Any]:
     )
 
 
-def value_equals(field_id: int, value: str) -> ColumnElement[bool]:
-    return _ids_in(value_ids([field_id], value))
+def value_equals(field_id: int, value: str) -> Match:
+    return _ids(value_ids([field_id], value))
 
 
-def number_equals(field_id: int, value: float) -> ColumnElement[bool]:
-    return _ids_in(number_ids([field_id], value))
+def number_equals(field_id: int, value: float) -> Match:
+    return _ids(number_ids([field_id], value))
 
 
-def value_between(field_id: int, gte: str | None, lt: str | None) -> ColumnElement[bool]:
+def union_of(id_sets: Sequence[Select[Any]]) -> Match:
+    """Feedback in any of the id sets (of this channel's fields)."""
+    if not id_sets:
+        return NOTHING
+    if len(id_sets) == 1:
+        return _ids(id_sets[0])
+    return Match(or_(*(Feedback.id.in_(ids) for ids in id_sets)))
+
+
+def value_between(field_id: int, gte: str | None, lt: str | None) -> Match:
     """A date field's value (ISO 8601 UTC text, which sorts by time) within ``[gte, lt)``."""
     stmt = select(FeedbackValue.feedback_id).where(FeedbackValue.field_id == field_id)
     if gte is not None:
         stmt = stmt.where(FeedbackValue.text_value >= gte)
     if lt is not None:
         stmt = stmt.where(FeedbackValue.text_value < lt)
-    return _ids_in(stmt)
-
-
-def union_of(id_sets: Sequence[Select[Any]]) -> ColumnElement[bool]:
-    """Feedback in any of the id sets, as one IN over a UNION (one pass, not one per set)."""
-    if not id_sets:
-        return false()
-    return _ids_in(id_sets[0] if len(id_sets) == 1 else union(*id_sets))
+    return _ids(stmt)
 
 
 def _values_of(field_id: int, values: Sequence[str]) -> Select[Any]:
@@ -112,22 +148,24 @@ def _values_of(field_id: int, values: Sequence[str]) -> Select[Any]:
     )
 
 
-def has_all_values(field_id: int, values: Sequence[str]) -> ColumnElement[bool]:
+def has_all_values(field_id: int, values: Sequence[str]) -> Match:
     """A multiSelect field holds every one of ``values`` (and maybe more)."""
-    return _ids_in(_values_of(field_id, values)) if values else false()
+    return _ids(_values_of(field_id, values)) if values else NOTHING
 
 
-def has_exactly_values(field_id: int, values: Sequence[str]) -> ColumnElement[bool]:
+def has_exactly_values(field_id: int, values: Sequence[str]) -> Match:
     """A multiSelect field holds exactly the set ``values``; empty means none (or missing)."""
     held = select(FeedbackValue.feedback_id).where(FeedbackValue.field_id == field_id)
     if not values:
-        return ~_ids_in(held)
+        return Match(Feedback.id.not_in(held))
     extra = held.where(FeedbackValue.text_value.not_in(values))
-    return and_(_ids_in(_values_of(field_id, values)), ~_ids_in(extra))
+    return Match(and_(Feedback.id.in_(_values_of(field_id, values)), Feedback.id.not_in(extra)))
 
 
-def linked_to_any(issue_ids: Sequence[int]) -> ColumnElement[bool]:
-    return _ids_in(select(links.c.feedback_id).where(links.c.issue_id.in_(issue_ids)))
+def linked_to_any(issue_ids: Sequence[int]) -> Match:
+    return Match(
+        Feedback.id.in_(select(links.c.feedback_id).where(links.c.issue_id.in_(issue_ids)))
+    )
 
 
 def _linked_to_all(issue_ids: Sequence[int]) -> Select[Any]:
@@ -139,30 +177,30 @@ def _linked_to_all(issue_ids: Sequence[int]) -> Select[Any]:
     )
 
 
-def linked_to_all(issue_ids: Sequence[int]) -> ColumnElement[bool]:
+def linked_to_all(issue_ids: Sequence[int]) -> Match:
     """Linked to every one of ``issue_ids`` (and maybe more)."""
-    return _ids_in(_linked_to_all(issue_ids)) if issue_ids else true()
+    return Match(Feedback.id.in_(_linked_to_all(issue_ids))) if issue_ids else EVERYTHING
 
 
-def linked_to_exactly(issue_ids: Sequence[int]) -> ColumnElement[bool]:
+def linked_to_exactly(issue_ids: Sequence[int]) -> Match:
     """Linked to exactly the set ``issue_ids``; empty means linked to none."""
     linked = select(links.c.feedback_id)
     if not issue_ids:
-        return ~_ids_in(linked)
+        return Match(Feedback.id.not_in(linked))
     others = linked.where(links.c.issue_id.not_in(issue_ids))
-    return and_(_ids_in(_linked_to_all(issue_ids)), ~_ids_in(others))
+    return Match(and_(Feedback.id.in_(_linked_to_all(issue_ids)), Feedback.id.not_in(others)))
 
 
-def linked_to_issue_named(project_id: int, name: str) -> ColumnElement[bool]:
+def linked_to_issue_named(project_id: int, name: str) -> Match:
     named = select(Issue.id).where(Issue.project_id == project_id, Issue.name == name)
-    return _ids_in(select(links.c.feedback_id).where(links.c.issue_id.in_(named)))
+    return Match(Feedback.id.in_(select(links.c.feedback_id).where(links.c.issue_id.in_(named))))
 
 
-def images_contain(key: str, values: Sequence[str]) -> ColumnElement[bool]:
+def images_contain(key: str, values: Sequence[str]) -> Match:
     """Every value is a substring of the field's stored URL list (a scan: images are rare
-    filters and always come with the channel condition)."""
+    filters)."""
     stored = Feedback.data[key].as_string()
-    return all_of([contains_ignoring_case(stored, value) for value in values])
+    return Match(and_(true(), *(contains_ignoring_case(stored, value) for value in values)))
 
 
 def sort_value(field_id: int, numeric: bool) -> Any:

@@ -1,63 +1,93 @@
 """Keeping a feedback's search index rows in step with its values.
 
 Callers run these inside the unit of work that writes the feedback, so the index can never
-disagree with the data it describes. Deleting feedback removes its rows by ON DELETE CASCADE,
-and on SQLite the FTS5 triggers follow.
+disagree with the data it describes. Deleting feedback removes its value rows by ON DELETE
+CASCADE and its FTS row by the ``feedback_after_delete`` trigger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import column, delete, insert, table
 from sqlalchemy.orm import Session
 
-from feedback_service.models import FeedbackText, FeedbackValue, Field, FieldFormat
+from feedback_service.models import FTS_TABLE, FTS_TEXT_COLUMNS, FeedbackValue, Field, FieldFormat
 
 TEXT_VALUE_FORMATS = (FieldFormat.keyword, FieldFormat.select, FieldFormat.date)
+TEXT_COLUMNS = tuple(f"c{n}" for n in range(FTS_TEXT_COLUMNS))
+fts = table(FTS_TABLE, column("rowid"), column("channel"), *(column(c) for c in TEXT_COLUMNS))
+
+
+def channel_marker(channel_id: int) -> str:
+    """The ``channel`` column's text: delimited, so ``#1#`` never matches inside ``#12#``."""
+    return f"#{channel_id}#"
+
+
+def text_columns(fields: Iterable[Field]) -> dict[str, str]:
+    """Text field key -> FTS column, by field id order (fields are never deleted, so stable)."""
+    text_fields = sorted((f for f in fields if f.format is FieldFormat.text), key=lambda f: f.id)
+    return {f.key: TEXT_COLUMNS[n] for n, f in enumerate(text_fields)}
 
 
 def index_rows(
-    feedback_id: int, data: Mapping[str, Any], fields: Iterable[Field]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(text rows, value rows)`` for a feedback whose values were validated already."""
-    texts: list[dict[str, Any]] = []
+    feedback_id: int, channel_id: int, data: Mapping[str, Any], fields: Sequence[Field]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``(FTS row, value rows)`` for a feedback whose values were validated already."""
+    columns = text_columns(fields)
+    fts_row: dict[str, Any] = dict.fromkeys(TEXT_COLUMNS)
+    fts_row.update(rowid=feedback_id, channel=channel_marker(channel_id))
     values: list[dict[str, Any]] = []
     for field_ in fields:
         value = data.get(field_.key)
         if value is None:
             continue
-        row = {"feedback_id": feedback_id, "field_id": field_.id}
-        if field_.format is FieldFormat.text and value:
-            texts.append({**row, "value": value})
+        row = {"feedback_id": feedback_id, "field_id": field_.id, "text_value": None}
+        if field_.key in columns:
+            # Casefolded, so that matching is Unicode-caseless (see text_match).
+            fts_row[columns[field_.key]] = value.casefold()
         elif field_.format in TEXT_VALUE_FORMATS:
             values.append({**row, "text_value": value, "num_value": None})
         elif field_.format is FieldFormat.number:
-            values.append({**row, "text_value": None, "num_value": value})
+            values.append({**row, "num_value": value})
         elif field_.format is FieldFormat.multiSelect:
             values.extend({**row, "text_value": item, "num_value": None} for item in value)
-    return texts, values
+    return fts_row, values
+
+
+def uses_fts(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def add_index_rows(
-    session: Session, texts: list[dict[str, Any]], values: list[dict[str, Any]]
+    session: Session, fts_rows: list[dict[str, Any]], value_rows: list[dict[str, Any]]
 ) -> None:
-    if texts:
-        session.execute(insert(FeedbackText), texts)
-    if values:
-        session.execute(insert(FeedbackValue), values)
+    if fts_rows and uses_fts(session):
+        session.execute(insert(fts), fts_rows)
+    if value_rows:
+        session.execute(insert(FeedbackValue), value_rows)
 
 
 def index_feedback(
-    session: Session, feedback_id: int, data: Mapping[str, Any], fields: Iterable[Field]
+    session: Session,
+    feedback_id: int,
+    channel_id: int,
+    data: Mapping[str, Any],
+    fields: Sequence[Field],
 ) -> None:
-    add_index_rows(session, *index_rows(feedback_id, data, fields))
+    fts_row, values = index_rows(feedback_id, channel_id, data, fields)
+    add_index_rows(session, [fts_row], values)
 
 
 def reindex_feedback(
-    session: Session, feedback_id: int, data: Mapping[str, Any], fields: Iterable[Field]
+    session: Session,
+    feedback_id: int,
+    channel_id: int,
+    data: Mapping[str, Any],
+    fields: Sequence[Field],
 ) -> None:
-    session.execute(delete(FeedbackText).where(FeedbackText.feedback_id == feedback_id))
+    if uses_fts(session):
+        session.execute(delete(fts).where(fts.c.rowid == feedback_id))
     session.execute(delete(FeedbackValue).where(FeedbackValue.feedback_id == feedback_id))
-    index_feedback(session, feedback_id, data, fields)
+    index_feedback(session, feedback_id, channel_id, data, fields)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from feedback_service.database import unit_of_work
 from feedback_service.errors import ChannelNotFound, Conflict, InvalidInput, ProjectNotFound
 from feedback_service.models import (
+    FTS_TEXT_COLUMNS,
     Channel,
     Field,
     FieldFormat,
@@ -46,6 +47,10 @@ class FieldSpec:
 
 
 def _check_field_specs(specs: Sequence[FieldSpec]) -> None:
+    text_fields = sum(spec.format is FieldFormat.text for spec in specs)
+    if text_fields > FTS_TEXT_COLUMNS:
+        # Each text field has a column of its own in the full-text index.
+        raise InvalidInput(f"a channel can have at most {FTS_TEXT_COLUMNS} text fields")
     seen: set[str] = set()
     for spec in specs:
         if not FIELD_KEY.match(spec.key):

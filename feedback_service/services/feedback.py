@@ -42,7 +42,8 @@ def create_feedback(project_id: int, channel_id: int, body: Mapping[str, Any]) -
         )
         session.add(feedback)
         session.flush()
-        search_index.index_feedback(session, feedback.id, feedback.data, channel.fields)
+        search_index.index_feedback(session, feedback.id, channel.id, feedback.data, channel.fields)
+        repo.add_to_channel_count(session, channel.id, 1)
         for issue in issues_for_names(session, project_id, new.issue_names):
             if repo.link_issue(session, feedback.id, issue.id, now):
                 issues_repo.add_to_feedback_count(session, issue.id, 1)
@@ -73,7 +74,9 @@ def update_feedback(
         feedback.data = {**feedback.data, **changes.data}
         feedback.updated_at = max(utcnow(), feedback.updated_at)
         session.flush()
-        search_index.reindex_feedback(session, feedback.id, feedback.data, channel.fields)
+        search_index.reindex_feedback(
+            session, feedback.id, channel.id, feedback.data, channel.fields
+        )
 
 
 def delete_feedback(project_id: int, channel_id: int, feedback_ids: Sequence[int]) -> int:
@@ -83,7 +86,9 @@ def delete_feedback(project_id: int, channel_id: int, feedback_ids: Sequence[int
     """
     with unit_of_work(write=True) as session:
         channel_in_project(session, project_id, channel_id)
-        return repo.delete_feedback(session, channel_id, feedback_ids)
+        deleted = repo.delete_feedback(session, channel_id, feedback_ids)
+        repo.add_to_channel_count(session, channel_id, -deleted)
+        return deleted
 
 
 def _check_link_ends(

@@ -10,18 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, true
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import Session
 
 from feedback_service.database import unit_of_work
 from feedback_service.errors import InvalidInput
 from feedback_service.models import Channel, Feedback, Field, FieldFormat
 from feedback_service.repositories import feedback_filters as sql
 from feedback_service.repositories import feedback_search as repo
+from feedback_service.repositories.feedback_filters import EVERYTHING, NOTHING, Match
 from feedback_service.repositories.pagination import Page
+from feedback_service.repositories.search_index import text_columns
 from feedback_service.services.channels import channel_in_project
 from feedback_service.services.query_parsing import date_range, is_int64, sort_order
 from feedback_service.timestamps import parse_timestamp, to_iso
@@ -33,6 +36,7 @@ OPERATORS = ("AND", "OR")
 DEFAULT_OPERATOR = "AND"
 NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")
 DAY_SECONDS = 86400
+MILLISECOND = timedelta(milliseconds=1)
 EQUALITY_FORMATS = (FieldFormat.keyword, FieldFormat.select, FieldFormat.multiSelect)
 # The channel's default fields, which live in columns and links rather than in `data`.
 COLUMN_FIELDS = {
@@ -55,7 +59,15 @@ class ChannelQuery:
 
     project_id: int
     channel: Channel
-    dialect: str
+    session: Session
+
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    @cached_property
+    def text_columns(self) -> dict[str, str]:
+        return text_columns(self.channel.fields)
 
     @cached_property
     def fields(self) -> dict[str, Field]:
@@ -105,29 +117,33 @@ class ChannelQuery:
             raise InvalidInput(f"{key} must be less than {max_days} days")
         return window.gte, window.lt
 
-    def _date_condition(self, field_: Field, value: Any) -> ColumnElement[bool]:
+    def _date_condition(self, field_: Field, value: Any) -> Match:
         gte, lt = self._window(field_.key, value)
         if field_.key in COLUMN_FIELDS:
             column = COLUMN_FIELDS[field_.key]
-            return sql.all_of([column >= gte, column < lt])
+            return sql.condition((column >= gte) & (column < lt))
         return sql.value_between(field_.id, to_iso(gte), to_iso(lt))
 
-    def _issue_names(self, names: Sequence[str]) -> ColumnElement[bool]:
+    def _issue_names(self, names: Sequence[str]) -> Match:
         return sql.all_of([sql.linked_to_issue_named(self.project_id, name) for name in names])
+
+    def _text(self, keys: Sequence[str], text: str) -> Match:
+        columns = {key: self.text_columns[key] for key in keys}
+        return sql.text_contains(self.dialect, self.channel.id, columns, text)
 
     # -- one field, per format ----------------------------------------------------------
 
-    def field_condition(self, field_: Field, value: Any, condition: str) -> ColumnElement[bool]:
-        """A field filter: ``condition`` is v2's CONTAINS/IS/BETWEEN (v1 uses CONTAINS)."""
+    def field_condition(self, field_: Field, value: Any, condition: str | None) -> Match:
+        """A field filter: ``condition`` is v2's CONTAINS/IS/BETWEEN, None for v1."""
         key, fmt = field_.key, field_.format
         if fmt is FieldFormat.date:
             return self._date_condition(field_, value)
         if key == "id":
-            return Feedback.id == self._number_value(key, value)
+            return sql.condition(Feedback.id == self._number_value(key, value))
         if key == "issues":
             return self._issue_names(self._strings(key, value))
         if fmt is FieldFormat.text:
-            return sql.text_contains(self.dialect, [field_.id], self._string(key, value))
+            return self._text([key], self._string(key, value))
         if fmt in (FieldFormat.keyword, FieldFormat.select):
             return sql.value_equals(field_.id, self._string(key, value))
         if fmt is FieldFormat.number:
@@ -135,43 +151,55 @@ class ChannelQuery:
         if fmt is FieldFormat.images:
             return sql.images_contain(key, self._strings(key, value))
         values = self._strings(key, value)
+        if condition is None:
+            # v1 requires each given value in turn, so no values require nothing.
+            return sql.has_all_values(field_.id, values) if values else EVERYTHING
         if condition == "IS":
             return sql.has_exactly_values(field_.id, values)
         if condition == "CONTAINS":
             return sql.has_all_values(field_.id, values)
-        return true()  # BETWEEN on a multiSelect filters nothing, as in the reference
+        return EVERYTHING  # BETWEEN on a multiSelect filters nothing, as in the reference
 
     # -- free text ----------------------------------------------------------------------
 
-    def _text_on_field(self, field_: Field, text: str) -> ColumnElement[bool]:
+    def _text_on_field(self, field_: Field, text: str) -> Match:
         """searchText restricted to one field by fieldKey."""
         number, moment = _number(text), parse_timestamp(text)
+        if field_.key == "id":
+            if number is None or not number.is_integer() or not is_int64(int(number)):
+                return NOTHING
+            return sql.condition(Feedback.id == int(number))
         if field_.key in COLUMN_FIELDS:
-            if field_.key == "id":
-                return Feedback.id == number if number is not None and is_int64(number) else false()
-            return COLUMN_FIELDS[field_.key] == moment if moment else false()
+            if moment is None:
+                return NOTHING
+            # The API shows milliseconds; the column keeps microseconds.
+            column = COLUMN_FIELDS[field_.key]
+            return sql.condition((column >= moment) & (column < moment + MILLISECOND))
         if field_.key == "issues":
             return sql.linked_to_issue_named(self.project_id, text)
         if field_.format is FieldFormat.text:
-            return sql.text_contains(self.dialect, [field_.id], text)
+            return self._text([field_.key], text)
         if field_.format in EQUALITY_FORMATS:
             return sql.value_equals(field_.id, text)
         if field_.format is FieldFormat.number:
-            return sql.number_equals(field_.id, number) if number is not None else false()
+            return sql.number_equals(field_.id, number) if number is not None else NOTHING
         if field_.format is FieldFormat.date:
-            return sql.value_equals(field_.id, to_iso(moment)) if moment else false()
+            return sql.value_equals(field_.id, to_iso(moment)) if moment else NOTHING
         return sql.images_contain(field_.key, [text])
 
-    def search_text(self, text: str, field_key: str | None) -> ColumnElement[bool]:
+    def _holds_any(self, ids: Select[Any]) -> bool:
+        return self.session.scalar(ids.limit(1)) is not None
+
+    def search_text(self, text: str, field_key: str | None) -> Match:
         """Substring of a text field, or equal to a keyword, option, number or date."""
         if field_key is not None:
             return self._text_on_field(
                 self._field(field_key, f"invalid field key: {field_key}"), text
             )
+        text_match = self._text(list(self.text_columns), text)
+        # Exact-value matches are rare for free text; checking for them first (one index seek
+        # each) keeps the common case a single streamable index query.
         id_sets: list[Select[Any]] = []
-        text_fields = self._custom_fields(FieldFormat.text)
-        if text_fields:
-            id_sets.append(sql.text_ids(self.dialect, text_fields, text))
         equal_fields = self._custom_fields(*EQUALITY_FORMATS)
         if equal_fields:
             id_sets.append(sql.value_ids(equal_fields, text))
@@ -182,21 +210,22 @@ class ChannelQuery:
         date_fields = self._custom_fields(FieldFormat.date)
         if moment is not None and date_fields:
             id_sets.append(sql.value_ids(date_fields, to_iso(moment)))
-        return sql.union_of(id_sets)
+        exact = sql.union_of([ids for ids in id_sets if self._holds_any(ids)])
+        return sql.any_of([m for m in (text_match, exact) if m is not NOTHING])
 
     # -- whole requests -----------------------------------------------------------------
 
-    def v1_condition(self, query: Mapping[str, Any]) -> ColumnElement[bool]:
+    def v1_condition(self, query: Mapping[str, Any]) -> Match:
         """The v1 ``query`` object: every key AND-ed."""
-        conditions: list[ColumnElement[bool]] = []
+        conditions: list[Match] = []
         for key, value in query.items():
             if key == "ids":
-                conditions.append(Feedback.id.in_(self._ids(key, value)))
+                conditions.append(sql.condition(Feedback.id.in_(self._ids(key, value))))
             elif key == "issueIds":
                 conditions.append(sql.linked_to_any(self._ids(key, value)))
             elif key not in V1_CONTROL_KEYS:
                 field_ = self._field(key, f"invalid key in query: {key}")
-                conditions.append(self.field_condition(field_, value, "CONTAINS"))
+                conditions.append(self.field_condition(field_, value, None))
         field_key = query.get("fieldKey")
         if field_key is not None:
             field_key = self._string("fieldKey", field_key)
@@ -210,7 +239,7 @@ class ChannelQuery:
             conditions.append(sql.linked_to_issue_named(self.project_id, name))
         return sql.all_of(conditions)
 
-    def _v2_query(self, item: Any) -> ColumnElement[bool]:
+    def _v2_query(self, item: Any) -> Match:
         if not isinstance(item, Mapping) or not isinstance(item.get("key"), str):
             raise InvalidInput("queries must be an array of {key, value, condition} objects")
         key, value, condition = item["key"], item.get("value"), item.get("condition")
@@ -219,18 +248,18 @@ class ChannelQuery:
                 "condition must be one of the following values: " + ", ".join(CONDITIONS)
             )
         if key == "ids":
-            return Feedback.id.in_(self._ids(key, value))
+            return sql.condition(Feedback.id.in_(self._ids(key, value)))
         if key == "issueIds":
             ids = self._ids(key, value)
             if condition == "IS":
                 return sql.linked_to_exactly(ids)
-            return sql.linked_to_all(ids) if condition == "CONTAINS" else true()
+            return sql.linked_to_all(ids) if condition == "CONTAINS" else EVERYTHING
         field_ = self._field(key, f"invalid key in query: {key}")
         return self.field_condition(field_, value, condition)
 
     def v2_condition(
         self, queries: Sequence[Any], default_queries: Sequence[Any], operator: Any
-    ) -> ColumnElement[bool]:
+    ) -> Match:
         """``queries`` joined by ``operator`` (default AND), AND every default query."""
         if operator is None:
             operator = DEFAULT_OPERATOR
@@ -239,7 +268,7 @@ class ChannelQuery:
         chosen = [self._v2_query(item) for item in queries]
         defaults = [self._v2_query(item) for item in default_queries]
         if not chosen:
-            joined: ColumnElement[bool] = true()
+            joined = EVERYTHING
         elif operator == "AND":
             joined = sql.all_of(chosen)
         else:
@@ -272,10 +301,11 @@ def _run(
 ) -> Page[Feedback]:
     with unit_of_work(write=False) as session:
         channel = channel_in_project(session, project_id, channel_id)
-        reader = ChannelQuery(project_id, channel, session.get_bind().dialect.name)
-        condition = build(reader)
+        reader = ChannelQuery(project_id, channel, session)
+        match = build(reader)
         order = reader.order(sort)
-        return repo.search_feedback(session, channel.id, condition, order, page, limit)
+        newest_first = not sort or dict(sort) == {"id": "DESC"}
+        return repo.search_feedback(session, channel, match, order, newest_first, page, limit)
 
 
 def search_v1(
@@ -297,7 +327,7 @@ def search_v2(
 ) -> Page[Feedback]:
     """``POST /api/v2/.../feedbacks/search``. :raises ChannelNotFound: :raises InvalidInput:"""
 
-    def build(reader: ChannelQuery) -> ColumnElement[bool]:
+    def build(reader: ChannelQuery) -> Match:
         return reader.v2_condition(queries, default_queries, operator)
 
     return _run(project_id, channel_id, build, sort, page, limit)

@@ -44,7 +44,7 @@ def date_range(key: str, value: Any, *, require_both: bool) -> DateRange:
     error = InvalidInput(f"{key} must be DateTimeRange")
     if not isinstance(value, Mapping) or set(value) - {"gte", "lt"}:
         raise error
-    if require_both and not {"gte", "lt"} <= set(value):
+    if require_both and (value.get("gte") is None or value.get("lt") is None):
         raise error
     bounds: dict[str, datetime | None] = {"gte": None, "lt": None}
     for bound in ("gte", "lt"):

@@ -30,7 +30,7 @@ def search_feedback(project_id: int, channel_id: int) -> tuple[dict[str, Any], i
 @bp.get(CHANNEL + "/feedbacks")
 def find_feedback(project_id: int, channel_id: int) -> dict[str, Any]:
     """``?issueName=`` or ``?fieldKey=&searchText=``, answered by the v1 search."""
-    query = {key: request.args[key] for key in SIMPLE_SEARCH_KEYS if key in request.args}
+    query = {key: request.args[key] for key in SIMPLE_SEARCH_KEYS if request.args.get(key)}
     if "issueName" not in query and not ("fieldKey" in query and "searchText" in query):
         raise InvalidInput("Please provide either issueName or both fieldKey and searchText.")
     page, limit = page_request(request.args.get("limit"), request.args.get("page"))
