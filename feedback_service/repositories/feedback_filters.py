@@ -150,7 +150,11 @@ def _values_of(field_id: int, values: Sequence[str]) -> Select[Any]:
 
 def has_all_values(field_id: int, values: Sequence[str]) -> Match:
     """A multiSelect field holds every one of ``values`` (and maybe more)."""
-    return _ids(_values_of(field_id, values)) if values else NOTHING
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) == 1:
+        # Elements are indexed once each: one value is a plain, streamable index lookup.
+        return value_equals(field_id, distinct[0])
+    return _ids(_values_of(field_id, distinct)) if distinct else NOTHING
 
 
 def has_exactly_values(field_id: int, values: Sequence[str]) -> Match:

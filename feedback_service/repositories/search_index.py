@@ -52,7 +52,10 @@ def index_rows(
         elif field_.format is FieldFormat.number:
             values.append({**row, "num_value": value})
         elif field_.format is FieldFormat.multiSelect:
-            values.extend({**row, "text_value": item, "num_value": None} for item in value)
+            # Each element once, so a one-value filter yields each feedback once.
+            values.extend(
+                {**row, "text_value": item, "num_value": None} for item in dict.fromkeys(value)
+            )
     return fts_row, values
 
 

@@ -66,7 +66,10 @@ def value_is_valid(field_: Field, value: Any) -> bool:
 
 
 def normalise(field_: Field, value: Any) -> Any:
-    """Dates are stored as ISO 8601 UTC so that range queries compare them correctly."""
+    """Dates are stored as ISO 8601 UTC so that range queries compare them correctly; a
+    multiSelect holds each option once."""
+    if field_.format is FieldFormat.multiSelect:
+        return list(dict.fromkeys(value))
     if field_.format is FieldFormat.date and isinstance(value, str):
         parsed = parse_timestamp(value)
         assert parsed is not None  # value_is_valid ran first

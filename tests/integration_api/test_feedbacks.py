@@ -657,7 +657,8 @@ def test_update_creates_an_option_for_an_unknown_name(client, world, sql):
     assert stored_data(sql, feedback_id) == {
         "message": "alpha feedback 1",
         "kind": "question",
-        "tags": ["perf", "ui", "perf"],
+        # A multiSelect holds each option once, in the order given.
+        "tags": ["perf", "ui"],
     }
     new_options = sql(
         "SELECT field_id, key, name FROM option WHERE key IN ('question', 'perf') ORDER BY id"
@@ -1024,3 +1025,17 @@ def test_detach_never_moves_updated_at_backwards(app, client, world, sql, execut
 
     assert_empty(response, 200)
     assert updated_at(sql, feedback_id) == FUTURE
+
+
+def test_create_stores_each_multiselect_option_once_and_search_counts_it_once(client, world, sql):
+    response = create(client, world.a, {"tags": ["ui", "api", "ui"]})
+
+    feedback_id = response.get_json()["id"]
+    assert stored_data(sql, feedback_id) == {"tags": ["ui", "api"]}
+    found = client.post(
+        f"{world.a.channel}/feedbacks/search",
+        json={"query": {"tags": ["ui"]}},
+        headers=world.a.headers,
+    ).get_json()
+    assert [item["id"] for item in found["items"]] == [feedback_id]
+    assert found["meta"]["totalItems"] == 1

@@ -100,7 +100,9 @@ def _index_rows(feedback_id, channel_id, data, fields):
         elif fmt == "number" and isinstance(value, int | float) and not isinstance(value, bool):
             values.append({**row, "num_value": value})
         elif fmt == "multiSelect" and isinstance(value, list):
-            values.extend({**row, "text_value": item, "num_value": None} for item in value)
+            values.extend(
+                {**row, "text_value": item, "num_value": None} for item in dict.fromkeys(value)
+            )
     return {column: fts.get(column) for column in ("rowid", "channel", *TEXT_COLUMNS)}, values
 
 
