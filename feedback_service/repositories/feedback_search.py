@@ -10,20 +10,12 @@ from sqlalchemy.orm import Session
 
 from feedback_service.models import Channel, Feedback
 from feedback_service.repositories.feedback_filters import Match
-from feedback_service.repositories.pagination import Page, paginate
+from feedback_service.repositories.pagination import Page
 
 
-def _page_from_index(session: Session, ids: Any, page: int, limit: int) -> Page[Feedback]:
-    """Newest first straight off an index ordered by feedback id: only the page is read."""
-    id_column = ids.selected_columns[0]
-    page_ids = list(
-        session.scalars(ids.order_by(id_column.desc()).limit(limit).offset((page - 1) * limit))
-    )
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-    items = session.scalars(
-        select(Feedback).where(Feedback.id.in_(page_ids)).order_by(Feedback.id.desc())
-    )
-    return Page(items=list(items), total=total, page=page, limit=limit)
+def _rows_in_order(session: Session, ids: list[int]) -> list[Feedback]:
+    by_id = {row.id: row for row in session.scalars(select(Feedback).where(Feedback.id.in_(ids)))}
+    return [by_id[feedback_id] for feedback_id in ids]
 
 
 def search_feedback(
@@ -35,12 +27,25 @@ def search_feedback(
     page: int,
     limit: int,
 ) -> Page[Feedback]:
-    """One page of the channel's feedback that ``match`` accepts, with the exact total."""
+    """One page of the channel's feedback that ``match`` accepts, with the exact total.
+
+    Only ids are sorted and counted; the page's own rows are read last, so a sort never
+    carries whole documents.
+    """
+    offset = (page - 1) * limit
     if match.ids is not None and newest_first:
-        return _page_from_index(session, match.ids, page, limit)
-    stmt = select(Feedback).where(Feedback.channel_id == channel.id, match.condition)
-    if match.unfiltered:
-        # The channel's counter is the total: no need to count a million rows.
-        items = session.scalars(stmt.order_by(*order).limit(limit).offset((page - 1) * limit))
-        return Page(items=list(items), total=channel.feedback_count, page=page, limit=limit)
-    return paginate(session, stmt.order_by(*order), page, limit)
+        # Newest first straight off an index ordered by feedback id.
+        id_column = match.ids.selected_columns[0]
+        page_ids = match.ids.order_by(id_column.desc()).limit(limit).offset(offset)
+        total = session.scalar(select(func.count()).select_from(match.ids.subquery()))
+    else:
+        where = (Feedback.channel_id == channel.id, match.condition)
+        page_ids = select(Feedback.id).where(*where).order_by(*order).limit(limit).offset(offset)
+        # An unfiltered total is the channel's counter: no need to count a million rows.
+        total = (
+            channel.feedback_count
+            if match.unfiltered
+            else session.scalar(select(func.count()).select_from(Feedback).where(*where))
+        )
+    ids = list(session.scalars(page_ids))
+    return Page(items=_rows_in_order(session, ids), total=total or 0, page=page, limit=limit)
