@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint fmt clean
+.PHONY: install run test lint fmt clean bench
 
 install: $(STAMP)
 
@@ -22,6 +22,9 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -n auto
+
+bench: install
+	$(BIN)/python bench/search_bench.py
 
 lint: install
 	$(BIN)/ruff check .

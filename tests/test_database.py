@@ -176,9 +176,7 @@ def test_upgrade_to_head_twice_leaves_schema_and_revision_unchanged(new_file_app
 
 def test_migrated_schema_matches_the_models(app):
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"include_name": described_by_models}
-        )
+        context = MigrationContext.configure(connection, opts={"include_name": described_by_models})
         assert compare_metadata(context, db.metadata) == []
         # The comparison does see differences: a model table missing from the file is one.
         extended = MetaData()
