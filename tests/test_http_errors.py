@@ -328,6 +328,12 @@ def test_ids_beyond_int64_never_give_a_5xx(app, client, master_client, world, va
     assert not problems, problem_summary(problems)
 
 
+def send_body(client: FlaskClient, world: World, route: tuple[str, str], body: Any) -> Any:
+    """Send ``body`` to a (method, rule) route with project a's ids and key."""
+    method, template = route
+    return client.open(fill(template, world), method=method, json=body, headers=world.a.headers)
+
+
 @pytest.mark.parametrize(
     ("route", "body", "status"),
     [
@@ -345,12 +351,9 @@ def test_ids_beyond_int64_never_give_a_5xx(app, client, master_client, world, va
 def test_numbers_beyond_int64_in_bodies_are_refused_without_a_5xx(
     client, used_world, sql, route, body, status
 ):
-    method, template = route
     before = database_rows(sql)
 
-    response = client.open(
-        fill(template, used_world), method=method, json=body, headers=used_world.a.headers
-    )
+    response = send_body(client, used_world, route, body)
 
     assert response.status_code == status
     assert database_rows(sql) == before
@@ -368,12 +371,9 @@ def test_numbers_beyond_int64_in_bodies_are_refused_without_a_5xx(
 def test_largest_int64_ids_in_bodies_are_accepted_and_match_nothing(
     client, used_world, sql, route, body, status
 ):
-    method, template = route
     before = database_rows(sql)
 
-    response = client.open(
-        fill(template, used_world), method=method, json=body, headers=used_world.a.headers
-    )
+    response = send_body(client, used_world, route, body)
 
     assert response.status_code == status
     assert database_rows(sql) == before
