@@ -37,4 +37,4 @@ def python_unicode_contains(haystack: str | None, needle: str | None) -> bool | 
 
 def contains_ignoring_case(column: Any, text: str) -> ColumnElement[bool]:
     """``column`` contains ``text``, any case; every character matches itself."""
-    return unicode_contains(column, text.casefold()) == True  # noqa: E712 - SQL comparison
+    return unicode_contains(column, text.casefold())

@@ -8,7 +8,7 @@ and field ids come from the channel, never from client text.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -294,7 +294,7 @@ class ChannelQuery:
 def _run(
     project_id: int,
     channel_id: int,
-    build: Any,
+    build: Callable[[ChannelQuery], Match],
     sort: Any,
     page: int,
     limit: int,
