@@ -1,5 +1,6 @@
 """Every model, imported here so the metadata (and Alembic) sees all tables."""
 
+from feedback_service.models.board import Comment, EndUser, PublicKey, Vote
 from feedback_service.models.feedback import Feedback, feedback_issue
 from feedback_service.models.issue import Category, Issue, IssueStatus
 from feedback_service.models.project import (
@@ -20,6 +21,8 @@ __all__ = [
     "ApiKey",
     "Category",
     "Channel",
+    "Comment",
+    "EndUser",
     "Feedback",
     "FeedbackValue",
     "Field",
@@ -30,5 +33,7 @@ __all__ = [
     "IssueStatus",
     "Option",
     "Project",
+    "PublicKey",
+    "Vote",
     "feedback_issue",
 ]

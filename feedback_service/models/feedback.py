@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Table
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback_service.models.base import Base, UTCDateTime
+from feedback_service.models.board import EndUser
 from feedback_service.models.issue import Issue
 from feedback_service.timestamps import utcnow
 
@@ -29,6 +30,10 @@ class Feedback(Base):
         Index("ix_feedback_channel_id", "channel_id"),
         Index("ix_feedback_channel_id_created_at", "channel_id", "created_at"),
         Index("ix_feedback_channel_id_updated_at", "channel_id", "updated_at"),
+        # A board's most voted and most discussed pages, read in index order.
+        Index("ix_feedback_channel_id_vote_count", "channel_id", "vote_count", "id"),
+        Index("ix_feedback_channel_id_comment_count", "channel_id", "comment_count", "id"),
+        Index("ix_feedback_public_id", "public_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,7 +42,18 @@ class Feedback(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The public API's id ("fb_..."), given to every feedback of a board.
+    public_id: Mapped[str | None] = mapped_column(String(32))
+    # Kept in SQL in the transaction that adds or removes a vote or comment.
+    vote_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # No ON DELETE action: SQLite can only add this key inline on an existing table, where its
+    # reflection cannot read one back. End users go only with their project, and its feedback.
+    end_user_id: Mapped[int | None] = mapped_column(ForeignKey("end_user.id"), index=True)
+    # The submitter's free-form context (page, browser...), as the public API received it.
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
+    end_user: Mapped[EndUser | None] = relationship(lazy="selectin")
     issues: Mapped[list[Issue]] = relationship(
         secondary=feedback_issue, order_by=Issue.id, lazy="selectin"
     )

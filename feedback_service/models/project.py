@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback_service.models.base import Base, UTCDateTime
@@ -20,6 +20,12 @@ class Project(Base):
     description: Mapped[str | None] = mapped_column(Text)
     # {"countryCode": "KR", "name": "Asia/Seoul", "offset": "+09:00"}, as the wire shows it.
     timezone: Mapped[dict[str, str]] = mapped_column(JSON)
+    # The HMAC key end-user hashes are checked with (identity verification), and whether
+    # public-API writes for an end user must carry a valid hash.
+    identity_secret: Mapped[str | None] = mapped_column(String(128))
+    identity_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Browser origins allowed to call the public API; empty allows any.
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -59,6 +65,8 @@ class Channel(Base):
     feedback_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Hosts allowed in `images` field URLs; empty allows any host.
     image_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A board: the public API serves it, with the fields title, description, type and status.
+    is_board: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
