@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from feedback_service import cli, http_errors
-from feedback_service.blueprints import integration_api, operations
+from feedback_service import cli, http_errors, rate_limits
+from feedback_service.blueprints import integration_api, operations, public_api
 from feedback_service.config import load_config
 from feedback_service.database import configure_engine
 from feedback_service.extensions import db, migrate
@@ -21,6 +22,22 @@ def _instance_path_from_environment() -> str | None:
     """``FEEDBACK_INSTANCE_PATH`` moves config, database and secret key out of the default."""
     path = os.environ.get("FEEDBACK_INSTANCE_PATH")
     return os.path.abspath(path) if path else None
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Read client address, scheme, host and prefix from the configured proxy hops only."""
+    hops = {
+        name: int(app.config[f"PROXY_FIX_X_{name.upper()}"])
+        for name in ("for", "proto", "host", "prefix")
+    }
+    if any(hops.values()):
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=hops["for"],
+            x_proto=hops["proto"],
+            x_host=hops["host"],
+            x_prefix=hops["prefix"],
+        )
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -40,6 +57,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(operations.bp)
     app.register_blueprint(integration_api.bp)
+    app.register_blueprint(public_api.bp)
+    rate_limits.init_app(app, public_api=public_api.bp, integration_api=integration_api.bp)
+    _trust_proxies(app)
     http_errors.init_app(app)
     cli.init_app(app)
     return app

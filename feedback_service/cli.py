@@ -19,7 +19,15 @@ from feedback_service.errors import AppError
 from feedback_service.models import FieldFormat, FieldProperty
 from feedback_service.schema import head_revision, schema_is_current, upgrade_to_head
 from feedback_service.schemas.integration import FieldOut, ProjectOut
-from feedback_service.services import api_keys, channels, projects
+from feedback_service.services import (
+    api_keys,
+    boards,
+    channels,
+    identity,
+    projects,
+    public_keys,
+    public_origins,
+)
 from feedback_service.services.channels import FieldSpec
 from feedback_service.timezones import DEFAULT_TIMEZONE
 
@@ -155,6 +163,106 @@ def revoke_api_key_command(project_id: int, key_id: int, as_json: bool) -> None:
     emit(as_json, {"id": key.id, "revoked": True}, f"revoked API key {key.id}")
 
 
+@click.command("create-board")
+@with_appcontext
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--name", required=True)
+@click.option("--description", default=None)
+@json_option
+@needs_current_schema
+def create_board_command(
+    project_id: int, name: str, description: str | None, as_json: bool
+) -> None:
+    """Create a board: a channel with title, description, type and status for the public API."""
+    board = boards.create_board(project_id, name, description)
+    payload = {
+        "id": board.id,
+        "projectId": board.project_id,
+        "name": board.name,
+        "fields": FieldOut(many=True).dump(board.fields),
+    }
+    emit(as_json, payload, f"created board {board.id} ({board.name}) in project {project_id}")
+
+
+@click.command("create-public-key")
+@with_appcontext
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--channel", "channel_id", type=int, required=True, help="A board of the project.")
+@json_option
+@needs_current_schema
+def create_public_key_command(project_id: int, channel_id: int, as_json: bool) -> None:
+    """Issue a public key (fhpk_...) for a board; browsers use it with the public API."""
+    key = public_keys.create_public_key(project_id, channel_id)
+    emit(
+        as_json,
+        {"id": key.id, "key": key.key, "projectId": project_id, "channelId": channel_id},
+        f"public key {key.id} for board {channel_id}:\n{key.key}",
+    )
+
+
+@click.command("revoke-public-key")
+@with_appcontext
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--id", "key_id", type=int, required=True)
+@json_option
+@needs_current_schema
+def revoke_public_key_command(project_id: int, key_id: int, as_json: bool) -> None:
+    """Revoke a public key; the public API refuses it from then on."""
+    key = public_keys.revoke_public_key(project_id, key_id)
+    emit(as_json, {"id": key.id, "revoked": True}, f"revoked public key {key.id}")
+
+
+@click.command("identity-secret")
+@with_appcontext
+@click.option("--project", "project_id", type=int, required=True)
+@click.option(
+    "--require/--no-require",
+    default=None,
+    help="Refuse (or accept again) end-user writes without a valid userHash.",
+)
+@click.option("--rotate", is_flag=True, help="Replace the secret; old hashes stop working.")
+@json_option
+@needs_current_schema
+def identity_secret_command(
+    project_id: int, require: bool | None, rotate: bool, as_json: bool
+) -> None:
+    """Show the project's identity verification secret (created on first use).
+
+    Your server sends userHash = hex(HMAC-SHA256(secret, externalId)) with each end user.
+    """
+    settings = identity.configure_identity(project_id, rotate=rotate, required=require)
+    state = "required" if settings.required else "optional"
+    emit(
+        as_json,
+        {"projectId": project_id, "secret": settings.secret, "required": settings.required},
+        f"identity secret of project {project_id} (verification {state}):\n{settings.secret}",
+    )
+
+
+@click.command("allowed-origins")
+@with_appcontext
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--origin", "origins", multiple=True, help="e.g. https://app.example.com; repeat.")
+@click.option("--any", "allow_any", is_flag=True, help="Allow every origin (the default).")
+@json_option
+@needs_current_schema
+def allowed_origins_command(
+    project_id: int, origins: tuple[str, ...], allow_any: bool, as_json: bool
+) -> None:
+    """Show or set the browser origins allowed to call the public API."""
+    if origins and allow_any:
+        raise click.UsageError("give --origin or --any, not both")
+    if origins or allow_any:
+        allowed = public_origins.set_allowed_origins(project_id, origins)
+    else:
+        allowed = public_origins.allowed_origins(project_id)
+    emit(
+        as_json,
+        {"projectId": project_id, "allowedOrigins": allowed},
+        "any origin" if not allowed else "\n".join(allowed),
+    )
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -184,6 +292,11 @@ COMMANDS = (
     create_channel_command,
     create_api_key_command,
     revoke_api_key_command,
+    create_board_command,
+    create_public_key_command,
+    revoke_public_key_command,
+    identity_secret_command,
+    allowed_origins_command,
     serve_command,
 )
 

@@ -18,7 +18,16 @@ ENV_PREFIX = "FEEDBACK"
 
 # Values taken verbatim from the environment: ``from_prefixed_env`` parses values as JSON, which
 # would turn a key such as "123", "1e3" or "null" into a number or None.
-STRING_KEYS = ("DATABASE_URL", "MASTER_API_KEY", "SECRET_KEY")
+STRING_KEYS = (
+    "DATABASE_URL",
+    "MASTER_API_KEY",
+    "SECRET_KEY",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_PUBLIC_READ",
+    "RATELIMIT_PUBLIC_WRITE",
+    "RATELIMIT_INTEGRATION",
+)
+RATELIMIT_FILE = "ratelimit.sqlite"
 
 
 class DefaultConfig:
@@ -31,6 +40,24 @@ class DefaultConfig:
     MAX_PAGE_SIZE = 1000
     # Milliseconds a writer waits for SQLite's write lock before giving up with 503.
     SQLITE_BUSY_TIMEOUT_MS = 5000
+    # Comments the public API returns with one feedback (the oldest first).
+    PUBLIC_MAX_COMMENTS = 500
+    # Proxy hops in front of the app whose X-Forwarded-* headers are trusted (0: none). Client
+    # addresses, used by rate limits and anonymous votes, come from these headers only.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PREFIX = 0
+    # Rate limits (Flask-Limiter syntax). Counters live in a SQLite file in the instance folder
+    # unless RATELIMIT_STORAGE_URI names another store, such as redis://127.0.0.1:6379.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI: str | None = None
+    # Public API reads, per public key and client address.
+    RATELIMIT_PUBLIC_READ = "300 per minute"
+    # Public API writes (feedback, votes, comments, identify), per client address.
+    RATELIMIT_PUBLIC_WRITE = "60 per minute"
+    # Integration API, per presented API key.
+    RATELIMIT_INTEGRATION = "6000 per minute"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -48,6 +75,8 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     else:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = f"sqlite:///{Path(app.instance_path, RATELIMIT_FILE)}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret_key(Path(app.instance_path))
 

@@ -76,3 +76,24 @@ class Conflict(AppError):
     """A command-line or console request that would duplicate a unique name."""
 
     status = 409
+
+
+class BoardFeedbackNotFound(AppError):
+    """A public id that names no feedback on the key's board."""
+
+    status = 404
+    default_message = "Feedback not found"
+
+
+class InvalidUserHash(AppError):
+    """An end user's ``userHash`` is missing where required, or wrong."""
+
+    status = 401
+    default_message = "Invalid user hash"
+
+
+class OriginNotAllowed(AppError):
+    """A browser origin that the project does not allow to call the public API."""
+
+    status = 403
+    default_message = "Origin not allowed"

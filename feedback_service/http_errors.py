@@ -10,19 +10,25 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from feedback_service.blueprints.integration_api import errors as integration_errors
+from feedback_service.blueprints.public_api import cors
+from feedback_service.blueprints.public_api import errors as public_errors
 
 
-def _is_api_path() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+def _under(prefix: str) -> bool:
+    return request.path == prefix or request.path.startswith(prefix + "/")
 
 
 def handle_http_error(error: HTTPException) -> Response | HTTPException:
-    if _is_api_path():
+    if _under("/api/v1"):
+        return cors.add_headers(public_errors.werkzeug_error(error))
+    if _under("/api"):
         return integration_errors.werkzeug_error(error)
     return error
 
 
 def handle_unexpected_error(error: Exception) -> Response:
+    if _under("/api/v1"):
+        return public_errors.internal_error(error)
     return integration_errors.internal_error(error)
 
 

@@ -27,6 +27,8 @@ def make_test_app(database: Path, **overrides: Any) -> Flask:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
         "DATABASE_URL": f"sqlite:///{database}",
+        # Rate-limit tests turn limits on themselves, with limits small enough to reach.
+        "RATELIMIT_ENABLED": False,
         **overrides,
     }
     return create_app(config)

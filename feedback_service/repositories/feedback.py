@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -13,6 +14,33 @@ from feedback_service.repositories.upsert import insert_ignoring_duplicates
 def get_feedback(session: Session, channel_id: int, feedback_id: int) -> Feedback | None:
     stmt = select(Feedback).where(Feedback.id == feedback_id, Feedback.channel_id == channel_id)
     return session.scalar(stmt)
+
+
+def get_board_feedback(session: Session, channel_id: int, public_id: str) -> Feedback | None:
+    stmt = select(Feedback).where(
+        Feedback.public_id == public_id, Feedback.channel_id == channel_id
+    )
+    return session.scalar(stmt)
+
+
+def add_to_vote_count(session: Session, feedback_id: int, delta: int) -> int:
+    """Change the count in SQL and return the new value."""
+    return _add_to_counter(session, feedback_id, Feedback.vote_count, delta)
+
+
+def add_to_comment_count(session: Session, feedback_id: int, delta: int) -> int:
+    return _add_to_counter(session, feedback_id, Feedback.comment_count, delta)
+
+
+def _add_to_counter(session: Session, feedback_id: int, counter: Any, delta: int) -> int:
+    stmt = (
+        update(Feedback)
+        .where(Feedback.id == feedback_id)
+        .values({counter: counter + delta})
+        .returning(counter)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(stmt).scalar_one())
 
 
 def link_issue(session: Session, feedback_id: int, issue_id: int, when: datetime) -> bool:

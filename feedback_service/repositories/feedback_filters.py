@@ -116,6 +116,14 @@ def value_equals(field_id: int, value: str) -> Match:
     return _ids(value_ids([field_id], value))
 
 
+def value_in(field_id: int, values: Sequence[str]) -> Match:
+    """A keyword, select or date field holds one of ``values``."""
+    stmt = select(FeedbackValue.feedback_id).where(
+        FeedbackValue.field_id == field_id, FeedbackValue.text_value.in_(values)
+    )
+    return _ids(stmt)
+
+
 def number_equals(field_id: int, value: float) -> Match:
     return _ids(number_ids([field_id], value))
 

@@ -86,6 +86,8 @@ def create_channel(
     specs: Sequence[FieldSpec],
     image_domains: Sequence[str] = (),
     description: str | None = None,
+    *,
+    is_board: bool = False,
 ) -> Channel:
     """Create a channel with the four default fields followed by ``specs``.
 
@@ -126,6 +128,7 @@ def create_channel(
             description=description,
             image_domains=domains,
             fields=fields,
+            is_board=is_board,
         )
         session.add(channel)
     return channel

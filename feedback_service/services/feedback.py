@@ -9,11 +9,13 @@ from sqlalchemy.orm import Session
 
 from feedback_service.database import unit_of_work
 from feedback_service.errors import FeedbackNotFound, UnknownId
-from feedback_service.models import Feedback, Option
+from feedback_service.models import Channel, Feedback, Option
+from feedback_service.public_ids import FEEDBACK_PREFIX, new_public_id
 from feedback_service.repositories import feedback as repo
 from feedback_service.repositories import issues as issues_repo
 from feedback_service.repositories import search_index
 from feedback_service.services import field_values
+from feedback_service.services.boards import with_board_defaults
 from feedback_service.services.channels import channel_in_project
 from feedback_service.services.issues import issues_for_names
 from feedback_service.timestamps import utcnow
@@ -35,18 +37,38 @@ def create_feedback(project_id: int, channel_id: int, body: Mapping[str, Any]) -
     """
     with unit_of_work(write=True) as session:
         channel = channel_in_project(session, project_id, channel_id)
-        new = field_values.validate_new_feedback(channel, body)
-        now = utcnow()
-        feedback = Feedback(
-            channel_id=channel.id, data=new.data, created_at=new.created_at or now, updated_at=now
-        )
-        session.add(feedback)
-        session.flush()
-        search_index.index_feedback(session, feedback.id, channel.id, feedback.data, channel.fields)
-        repo.add_to_channel_count(session, channel.id, 1)
-        for issue in issues_for_names(session, project_id, new.issue_names):
-            if repo.link_issue(session, feedback.id, issue.id, now):
-                issues_repo.add_to_feedback_count(session, issue.id, 1)
+        return insert_feedback(session, channel, body)
+
+
+def insert_feedback(
+    session: Session, channel: Channel, body: Mapping[str, Any], **columns: Any
+) -> Feedback:
+    """Store a feedback with its index rows and counts, in the caller's unit of work.
+
+    A board's feedback gets a public id, and a type and status when it has none. ``columns``
+    sets further columns (the public API's end user and metadata).
+
+    :raises InvalidInput:
+    """
+    if channel.is_board:
+        body = with_board_defaults(body)
+        columns = {"public_id": new_public_id(FEEDBACK_PREFIX), **columns}
+    new = field_values.validate_new_feedback(channel, body)
+    now = utcnow()
+    feedback = Feedback(
+        channel_id=channel.id,
+        data=new.data,
+        created_at=new.created_at or now,
+        updated_at=now,
+        **columns,
+    )
+    session.add(feedback)
+    session.flush()
+    search_index.index_feedback(session, feedback.id, channel.id, feedback.data, channel.fields)
+    repo.add_to_channel_count(session, channel.id, 1)
+    for issue in issues_for_names(session, channel.project_id, new.issue_names):
+        if repo.link_issue(session, feedback.id, issue.id, now):
+            issues_repo.add_to_feedback_count(session, issue.id, 1)
     return feedback
 
 

@@ -29,6 +29,7 @@ REASONS = {
     404: "Not Found",
     413: "Payload Too Large",
     415: "Unsupported Media Type",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -75,7 +76,8 @@ def werkzeug_error(error: HTTPException) -> Response:
     if isinstance(error, NotFound | MethodNotAllowed):
         return http_error(404, f"Cannot {request.method} {request_path()}")
     status = error.code or 500
-    messages = {413: "Request body is too large"}
+    # 429 reads as @nestjs/throttler's message, which the reference's docs promise.
+    messages = {413: "Request body is too large", 429: "ThrottlerException: Too Many Requests"}
     return http_error(status, messages.get(status, error.description or HTTPStatus(status).phrase))
 
 

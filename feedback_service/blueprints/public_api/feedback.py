@@ -1,0 +1,92 @@
+"""Board feedback: list, submit, read, vote, comment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from feedback_service.blueprints.public_api import bp
+from feedback_service.blueprints.public_api.requests import board, load_body, load_query
+from feedback_service.client_address import client_key
+from feedback_service.schemas.public import (
+    CommentIn,
+    CommentOut,
+    FeedbackDetailOut,
+    FeedbackIn,
+    FeedbackItemOut,
+    ListQuery,
+    ViewerQuery,
+    VoteIn,
+    VoteOut,
+    page_envelope,
+)
+from feedback_service.services import board_feedback, comments, votes
+from feedback_service.services.board_feedback import BoardQuery, NewBoardFeedback
+
+
+@bp.get("/feedback")
+def list_feedback() -> dict[str, Any]:
+    query = load_query(ListQuery())
+    page = board_feedback.list_feedback(
+        board(),
+        BoardQuery(
+            statuses=query["status"],
+            types=query["type"],
+            search=query.get("search"),
+            sort=query["sortBy"],
+            page=query["page"],
+            limit=query["limit"],
+        ),
+    )
+    return page_envelope(page.items, page.total, page.page, page.limit)
+
+
+@bp.post("/feedback")
+def submit_feedback() -> tuple[dict[str, Any], int]:
+    body = load_body(FeedbackIn())
+    new = NewBoardFeedback(
+        title=body["title"],
+        type=body["type"],
+        description=body.get("description"),
+        metadata=body.get("metadata"),
+    )
+    feedback = board_feedback.submit_feedback(board(), new, body.get("endUser"), client_key())
+    return {"feedback": FeedbackItemOut().dump(feedback)}, 201
+
+
+@bp.get("/feedback/<public_id>")
+def get_feedback(public_id: str) -> dict[str, Any]:
+    viewer = load_query(ViewerQuery())
+    detail = board_feedback.feedback_detail(
+        board(),
+        public_id,
+        viewer.get("endUserId"),
+        viewer.get("userHash"),
+        client_key(),
+        current_app.config["PUBLIC_MAX_COMMENTS"],
+    )
+    return {"feedback": FeedbackDetailOut().dump(detail)}
+
+
+@bp.post("/feedback/<public_id>/vote")
+def toggle_vote(public_id: str) -> dict[str, Any]:
+    body = load_body(VoteIn())
+    state = votes.toggle_vote(board(), public_id, body.get("endUser"), client_key())
+    return VoteOut().dump(state)
+
+
+@bp.get("/feedback/<public_id>/vote")
+def get_vote(public_id: str) -> dict[str, Any]:
+    viewer = load_query(ViewerQuery())
+    state = votes.vote_state(
+        board(), public_id, viewer.get("endUserId"), viewer.get("userHash"), client_key()
+    )
+    return VoteOut().dump(state)
+
+
+@bp.post("/feedback/<public_id>/comments")
+def add_comment(public_id: str) -> tuple[dict[str, Any], int]:
+    body = load_body(CommentIn())
+    comment = comments.add_comment(board(), public_id, body["content"], body.get("endUser"))
+    return {"comment": CommentOut().dump(comment)}, 201

@@ -1,0 +1,64 @@
+"""Rate limits per surface, from config, with Flask-Limiter.
+
+One ``Limiter`` per app: the extension keeps per-app state (enabled, storage) on the object, so
+sharing one between apps would let one app's settings leak into another's. Limits are shared
+per surface (``scope``), so every write route of the public API draws on one budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, current_app, request
+from flask_limiter import Limiter
+
+# Imported for its side effect: registers the sqlite:// storage scheme with `limits`.
+from feedback_service import ratelimit_storage  # noqa: F401
+from feedback_service.client_address import client_key
+
+
+def _presented_key_digest() -> str:
+    presented = request.headers.get("x-api-key", "")
+    return hashlib.sha256(presented.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def public_reader_key() -> str:
+    """Reads: per public key and client, so one busy site does not starve another."""
+    return f"{_presented_key_digest()}:{client_key()}"
+
+
+def integration_key() -> str:
+    return _presented_key_digest()
+
+
+def configured(name: str) -> Callable[[], str]:
+    return lambda: current_app.config[name]
+
+
+def init_app(app: Flask, public_api: Blueprint, integration_api: Blueprint) -> Limiter:
+    limiter = Limiter(
+        client_key,
+        headers_enabled=True,
+        strategy="fixed-window",
+        # Without its store (say Redis is down) the limiter counts per process instead of
+        # failing every request.
+        in_memory_fallback_enabled=True,
+    )
+    limiter.init_app(app)
+    limiter.shared_limit(
+        configured("RATELIMIT_PUBLIC_READ"),
+        scope="public-read",
+        key_func=public_reader_key,
+        methods=["GET"],
+    )(public_api)
+    limiter.shared_limit(
+        configured("RATELIMIT_PUBLIC_WRITE"),
+        scope="public-write",
+        key_func=client_key,
+        methods=["POST"],
+    )(public_api)
+    limiter.shared_limit(
+        configured("RATELIMIT_INTEGRATION"), scope="integration", key_func=integration_key
+    )(integration_api)
+    return limiter

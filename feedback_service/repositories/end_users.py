@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedback_service.models import EndUser
+from feedback_service.repositories.upsert import insert_ignoring_duplicates
+from feedback_service.timestamps import utcnow
+
+
+def find_end_user(session: Session, project_id: int, external_id: str) -> EndUser | None:
+    stmt = select(EndUser).where(
+        EndUser.project_id == project_id, EndUser.external_id == external_id
+    )
+    return session.scalar(stmt)
+
+
+def ensure_end_user(session: Session, project_id: int, external_id: str) -> EndUser:
+    """The project's end user with this external id, created if missing.
+
+    The insert ignores a row that a concurrent transaction created first, so two first
+    requests of one user never fail on the unique key.
+    """
+    now = utcnow()
+    row = {"project_id": project_id, "external_id": external_id, "created_at": now}
+    insert_ignoring_duplicates(session, EndUser.__table__, {**row, "updated_at": now})
+    end_user = find_end_user(session, project_id, external_id)
+    assert end_user is not None  # inserted or already there, in this transaction's view
+    return end_user

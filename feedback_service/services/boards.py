@@ -1,0 +1,37 @@
+"""Boards: channels that the public API serves, with the Feedhog fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from feedback_service.models import Channel, FieldFormat
+from feedback_service.services import channels
+from feedback_service.services.channels import FieldSpec
+
+TYPES = ("bug", "idea", "question", "other")
+STATUSES = ("new", "under-review", "planned", "in-progress", "completed", "closed")
+DEFAULT_TYPE = "idea"
+INITIAL_STATUS = "new"
+TITLE_MAX_LENGTH = 200
+
+BOARD_FIELDS = (
+    FieldSpec("title", FieldFormat.text),
+    FieldSpec("description", FieldFormat.text),
+    FieldSpec("type", FieldFormat.select, options=TYPES),
+    FieldSpec("status", FieldFormat.select, options=STATUSES),
+)
+SEARCHED_FIELDS = ("title", "description")
+
+
+def create_board(project_id: int, name: str, description: str | None = None) -> Channel:
+    """A channel with the board fields, served by the public API through its public keys.
+
+    :raises InvalidInput: :raises ProjectNotFound: :raises Conflict: the name is taken.
+    """
+    return channels.create_channel(project_id, name, BOARD_FIELDS, (), description, is_board=True)
+
+
+def with_board_defaults(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Feedback pushed to a board without a type or status starts as a new idea."""
+    return {"type": DEFAULT_TYPE, "status": INITIAL_STATUS, **body}

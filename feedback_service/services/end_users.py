@@ -1,0 +1,53 @@
+"""End users of a project's product, known by ``externalId``: identified and upserted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from feedback_service.database import unit_of_work
+from feedback_service.models import EndUser
+from feedback_service.repositories import end_users as repo
+from feedback_service.services.identity import verify_claim
+from feedback_service.services.public_keys import BoardAccess
+from feedback_service.timestamps import utcnow
+
+# The attributes a claim may set, by model attribute name.
+ATTRIBUTES = frozenset({"email", "name", "avatar_url", "meta"})
+
+
+@dataclass(frozen=True)
+class EndUserClaim:
+    """A request's claim to act as an end user, with the attributes it sent.
+
+    Attributes the request left out are kept as they are; ``user_hash`` is the identity
+    verification hash, when sent.
+    """
+
+    external_id: str
+    user_hash: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+def claimed_end_user(session: Session, access: BoardAccess, claim: EndUserClaim) -> EndUser:
+    """The claimed end user, created or updated, in the caller's write unit of work.
+
+    The claim must have been verified (``verify_claim``) before the unit began.
+    """
+    end_user = repo.ensure_end_user(session, access.project_id, claim.external_id)
+    changes = {k: v for k, v in claim.attributes.items() if k in ATTRIBUTES}
+    if any(getattr(end_user, k) != v for k, v in changes.items()):
+        for key, value in changes.items():
+            setattr(end_user, key, value)
+        end_user.updated_at = utcnow()
+    return end_user
+
+
+def identify(access: BoardAccess, claim: EndUserClaim) -> EndUser:
+    """Create the end user or update their attributes. :raises InvalidUserHash:"""
+    verify_claim(access, claim.external_id, claim.user_hash)
+    with unit_of_work(write=True) as session:
+        return claimed_end_user(session, access, claim)

@@ -1,0 +1,105 @@
+"""Votes on a board's feedback: one per voter, and ``voteCount`` always equal to the rows.
+
+A voter is an end user (``u<id>``) or, anonymously, the keyed hash of the client's network
+(``a<hash>``). Each toggle is one write unit: the row change and the counter change commit
+together, and on SQLite the unit holds the write lock from its start, so concurrent toggles by
+any number of processes serialise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from feedback_service.database import unit_of_work
+from feedback_service.errors import BoardFeedbackNotFound
+from feedback_service.models import EndUser, Feedback
+from feedback_service.repositories import end_users as end_users_repo
+from feedback_service.repositories import feedback as feedback_repo
+from feedback_service.repositories import votes as repo
+from feedback_service.services.end_users import EndUserClaim, claimed_end_user
+from feedback_service.services.identity import verify_claim
+from feedback_service.services.public_keys import BoardAccess
+
+
+@dataclass(frozen=True)
+class VoteState:
+    voted: bool
+    vote_count: int
+
+
+def end_user_voter(end_user: EndUser) -> str:
+    return f"u{end_user.id}"
+
+
+def anonymous_voter(client_key: str) -> str:
+    return f"a{client_key}"
+
+
+def board_feedback(session: Session, access: BoardAccess, public_id: str) -> Feedback:
+    """:raises BoardFeedbackNotFound: also for another board's feedback."""
+    feedback = feedback_repo.get_board_feedback(session, access.channel_id, public_id)
+    if feedback is None:
+        raise BoardFeedbackNotFound()
+    return feedback
+
+
+def add_first_vote(
+    session: Session, feedback_id: int, voter_key: str, end_user_id: int | None
+) -> None:
+    """The submitter's own vote on new feedback."""
+    if repo.add_vote(session, feedback_id, voter_key, end_user_id):
+        feedback_repo.add_to_vote_count(session, feedback_id, 1)
+
+
+def toggle_vote(
+    access: BoardAccess, public_id: str, claim: EndUserClaim | None, client_key: str
+) -> VoteState:
+    """Remove the voter's vote if there is one, else add it.
+
+    :raises BoardFeedbackNotFound: :raises InvalidUserHash:
+    """
+    if claim is not None:
+        verify_claim(access, claim.external_id, claim.user_hash)
+    with unit_of_work(write=True) as session:
+        feedback = board_feedback(session, access, public_id)
+        end_user = claimed_end_user(session, access, claim) if claim else None
+        voter = end_user_voter(end_user) if end_user else anonymous_voter(client_key)
+        if repo.remove_vote(session, feedback.id, voter):
+            return VoteState(False, feedback_repo.add_to_vote_count(session, feedback.id, -1))
+        # Not inserted means a concurrent toggle (on PostgreSQL) added the same vote first:
+        # the vote exists, counted once.
+        added = repo.add_vote(session, feedback.id, voter, end_user.id if end_user else None)
+        count = feedback_repo.add_to_vote_count(session, feedback.id, 1 if added else 0)
+        return VoteState(True, count)
+
+
+def viewer_has_voted(
+    session: Session,
+    access: BoardAccess,
+    feedback_id: int,
+    external_id: str | None,
+    client_key: str,
+) -> bool:
+    """Whether the end user (by external id), else the anonymous client, voted."""
+    if external_id is None:
+        return repo.has_voted(session, feedback_id, anonymous_voter(client_key))
+    end_user = end_users_repo.find_end_user(session, access.project_id, external_id)
+    return end_user is not None and repo.has_voted(session, feedback_id, end_user_voter(end_user))
+
+
+def vote_state(
+    access: BoardAccess,
+    public_id: str,
+    external_id: str | None,
+    user_hash: str | None,
+    client_key: str,
+) -> VoteState:
+    """:raises BoardFeedbackNotFound: :raises InvalidUserHash:"""
+    if external_id is not None:
+        verify_claim(access, external_id, user_hash)
+    with unit_of_work(write=False) as session:
+        feedback = board_feedback(session, access, public_id)
+        voted = viewer_has_voted(session, access, feedback.id, external_id, client_key)
+        return VoteState(voted, feedback.vote_count)
