@@ -26,13 +26,14 @@ class Timestamp(fields.Field[datetime]):
         return None if value is None else to_iso(value)
 
 
-def _flatten(messages: Any) -> list[str]:
+def flatten_messages(messages: Any) -> list[str]:
+    """Every message of a (nested) marshmallow error structure, once each, in order."""
     if isinstance(messages, str):
         return [messages]
     values = messages.values() if isinstance(messages, Mapping) else messages
     flat: list[str] = []
     for value in values:
-        flat.extend(m for m in _flatten(value) if m not in flat)
+        flat.extend(m for m in flatten_messages(value) if m not in flat)
     return flat
 
 
@@ -43,4 +44,4 @@ def load(schema: Schema, data: Any) -> dict[str, Any]:
     try:
         return schema.load(data)
     except ValidationError as error:
-        raise InvalidInput(_flatten(error.messages)) from None
+        raise InvalidInput(flatten_messages(error.messages)) from None

@@ -16,16 +16,19 @@ from feedback_service.repositories import feedback_filters as sql
 from feedback_service.repositories.feedback_search import search_feedback
 from feedback_service.repositories.pagination import Page
 from feedback_service.repositories.search_index import text_columns
-from feedback_service.services.boards import INITIAL_STATUS, SEARCHED_FIELDS
+from feedback_service.services.boards import INITIAL_STATUS, SEARCHED_FIELDS, board_feedback
 from feedback_service.services.channels import channel_in_project
-from feedback_service.services.end_users import EndUserClaim, claimed_end_user
+from feedback_service.services.end_users import (
+    EndUserClaim,
+    acting_end_user,
+    verify_optional_claim,
+)
 from feedback_service.services.feedback import insert_feedback
 from feedback_service.services.identity import verify_claim
 from feedback_service.services.public_keys import BoardAccess
 from feedback_service.services.votes import (
     add_first_vote,
     anonymous_voter,
-    board_feedback,
     end_user_voter,
     viewer_has_voted,
 )
@@ -74,14 +77,13 @@ def submit_feedback(
 
     :raises InvalidUserHash:
     """
-    if claim is not None:
-        verify_claim(access, claim.external_id, claim.user_hash)
+    verify_optional_claim(access, claim)
     body: dict[str, Any] = {"title": new.title, "type": new.type, "status": INITIAL_STATUS}
     if new.description is not None:
         body["description"] = new.description
     with unit_of_work(write=True) as session:
         channel = _board(session, access)
-        end_user = claimed_end_user(session, access, claim) if claim else None
+        end_user = acting_end_user(session, access, claim)
         meta = dict(new.metadata) if new.metadata is not None else None
         feedback = insert_feedback(session, channel, body, end_user=end_user, meta=meta)
         voter = end_user_voter(end_user) if end_user else anonymous_voter(client_key)
@@ -138,7 +140,7 @@ def feedback_detail(
     if external_id is not None:
         verify_claim(access, external_id, user_hash)
     with unit_of_work(write=False) as session:
-        feedback = board_feedback(session, access, public_id)
+        feedback = board_feedback(session, access.channel_id, public_id)
         comments = comments_repo.first_comments(session, feedback.id, max_comments)
         voted = viewer_has_voted(session, access, feedback.id, external_id, client_key)
         return FeedbackDetail(feedback, comments, voted)

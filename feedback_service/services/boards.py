@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from feedback_service.models import Channel, FieldFormat
+from sqlalchemy.orm import Session
+
+from feedback_service.errors import BoardFeedbackNotFound
+from feedback_service.models import Channel, Feedback, FieldFormat
+from feedback_service.repositories import feedback as feedback_repo
 from feedback_service.services import channels
 from feedback_service.services.channels import FieldSpec
 
@@ -30,6 +34,14 @@ def create_board(project_id: int, name: str, description: str | None = None) -> 
     :raises InvalidInput: :raises ProjectNotFound: :raises Conflict: the name is taken.
     """
     return channels.create_channel(project_id, name, BOARD_FIELDS, (), description, is_board=True)
+
+
+def board_feedback(session: Session, channel_id: int, public_id: str) -> Feedback:
+    """A board's feedback by public id. :raises BoardFeedbackNotFound: also another board's."""
+    feedback = feedback_repo.get_board_feedback(session, channel_id, public_id)
+    if feedback is None:
+        raise BoardFeedbackNotFound()
+    return feedback
 
 
 def with_board_defaults(body: Mapping[str, Any]) -> dict[str, Any]:

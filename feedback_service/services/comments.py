@@ -9,11 +9,14 @@ from feedback_service.errors import FeedbackNotFound
 from feedback_service.models import Comment
 from feedback_service.public_ids import COMMENT_PREFIX, new_public_id
 from feedback_service.repositories import feedback as feedback_repo
+from feedback_service.services.boards import board_feedback
 from feedback_service.services.channels import channel_in_project
-from feedback_service.services.end_users import EndUserClaim, claimed_end_user
-from feedback_service.services.identity import verify_claim
+from feedback_service.services.end_users import (
+    EndUserClaim,
+    acting_end_user,
+    verify_optional_claim,
+)
 from feedback_service.services.public_keys import BoardAccess
-from feedback_service.services.votes import board_feedback
 
 
 def _add(session: Session, feedback_id: int, **columns: object) -> Comment:
@@ -31,11 +34,10 @@ def add_comment(
 
     :raises BoardFeedbackNotFound: :raises InvalidUserHash:
     """
-    if claim is not None:
-        verify_claim(access, claim.external_id, claim.user_hash)
+    verify_optional_claim(access, claim)
     with unit_of_work(write=True) as session:
-        feedback = board_feedback(session, access, public_id)
-        end_user = claimed_end_user(session, access, claim) if claim else None
+        feedback = board_feedback(session, access.channel_id, public_id)
+        end_user = acting_end_user(session, access, claim)
         return _add(session, feedback.id, content=content, end_user=end_user)
 
 

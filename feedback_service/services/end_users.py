@@ -46,6 +46,22 @@ def claimed_end_user(session: Session, access: BoardAccess, claim: EndUserClaim)
     return end_user
 
 
+def verify_optional_claim(access: BoardAccess, claim: EndUserClaim | None) -> None:
+    """Check a request's claim, if it makes one, before its unit of work begins.
+
+    :raises InvalidUserHash:
+    """
+    if claim is not None:
+        verify_claim(access, claim.external_id, claim.user_hash)
+
+
+def acting_end_user(
+    session: Session, access: BoardAccess, claim: EndUserClaim | None
+) -> EndUser | None:
+    """The end user a write acts for (upserted), or None for an anonymous one."""
+    return claimed_end_user(session, access, claim) if claim is not None else None
+
+
 def identify(access: BoardAccess, claim: EndUserClaim) -> EndUser:
     """Create the end user or update their attributes. :raises InvalidUserHash:"""
     verify_claim(access, claim.external_id, claim.user_hash)

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from feedback_service.database import unit_of_work
-from feedback_service.errors import BoardFeedbackNotFound
-from feedback_service.models import EndUser, Feedback
+from feedback_service.models import EndUser
 from feedback_service.repositories import end_users as end_users_repo
 from feedback_service.repositories import feedback as feedback_repo
 from feedback_service.repositories import votes as repo
-from feedback_service.services.end_users import EndUserClaim, claimed_end_user
+from feedback_service.services.boards import board_feedback
+from feedback_service.services.end_users import (
+    EndUserClaim,
+    acting_end_user,
+    verify_optional_claim,
+)
 from feedback_service.services.identity import verify_claim
 from feedback_service.services.public_keys import BoardAccess
 
@@ -37,14 +41,6 @@ def anonymous_voter(client_key: str) -> str:
     return f"a{client_key}"
 
 
-def board_feedback(session: Session, access: BoardAccess, public_id: str) -> Feedback:
-    """:raises BoardFeedbackNotFound: also for another board's feedback."""
-    feedback = feedback_repo.get_board_feedback(session, access.channel_id, public_id)
-    if feedback is None:
-        raise BoardFeedbackNotFound()
-    return feedback
-
-
 def add_first_vote(
     session: Session, feedback_id: int, voter_key: str, end_user_id: int | None
 ) -> None:
@@ -60,11 +56,10 @@ def toggle_vote(
 
     :raises BoardFeedbackNotFound: :raises InvalidUserHash:
     """
-    if claim is not None:
-        verify_claim(access, claim.external_id, claim.user_hash)
+    verify_optional_claim(access, claim)
     with unit_of_work(write=True) as session:
-        feedback = board_feedback(session, access, public_id)
-        end_user = claimed_end_user(session, access, claim) if claim else None
+        feedback = board_feedback(session, access.channel_id, public_id)
+        end_user = acting_end_user(session, access, claim)
         voter = end_user_voter(end_user) if end_user else anonymous_voter(client_key)
         if repo.remove_vote(session, feedback.id, voter):
             return VoteState(False, feedback_repo.add_to_vote_count(session, feedback.id, -1))
@@ -100,6 +95,6 @@ def vote_state(
     if external_id is not None:
         verify_claim(access, external_id, user_hash)
     with unit_of_work(write=False) as session:
-        feedback = board_feedback(session, access, public_id)
+        feedback = board_feedback(session, access.channel_id, public_id)
         voted = viewer_has_voted(session, access, feedback.id, external_id, client_key)
         return VoteState(voted, feedback.vote_count)

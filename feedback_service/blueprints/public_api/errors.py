@@ -7,7 +7,6 @@ with nested fields reported under their top-level key.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from marshmallow import ValidationError
@@ -15,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from feedback_service.errors import AppError, InvalidInput
+from feedback_service.schemas.base import flatten_messages
 
 BUSY_RETRY_AFTER = 1
 MESSAGES = {
@@ -44,28 +44,20 @@ def invalid_input(form_errors: list[str], field_errors: Mapping[str, list[str]])
     return response
 
 
-def _flatten(messages: Any) -> list[str]:
-    if isinstance(messages, str):
-        return [messages]
-    values = messages.values() if isinstance(messages, Mapping) else messages
-    flat: list[str] = []
-    for value in values:
-        flat.extend(m for m in _flatten(value) if m not in flat)
-    return flat
-
-
 def validation_error(failure: ValidationError) -> Response:
     messages = failure.messages if isinstance(failure.messages, Mapping) else {}
-    form_errors = _flatten(messages.get("_schema", []))
-    field_errors = {key: _flatten(value) for key, value in messages.items() if key != "_schema"}
+    form_errors = flatten_messages(messages.get("_schema", []))
+    field_errors = {
+        key: flatten_messages(value) for key, value in messages.items() if key != "_schema"
+    }
     if not isinstance(failure.messages, Mapping):
-        form_errors = _flatten(failure.messages)
+        form_errors = flatten_messages(failure.messages)
     return invalid_input(form_errors, field_errors)
 
 
 def app_error(failure: AppError) -> Response:
     if isinstance(failure, InvalidInput):
-        return invalid_input(_flatten(failure.message), {})
+        return invalid_input(flatten_messages(failure.message), {})
     return error(failure.status, str(failure.message))
 
 
