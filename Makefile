@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint fmt clean bench
+.PHONY: install services run test lint fmt clean bench
 
 install: $(STAMP)
 
@@ -20,7 +20,11 @@ run: install
 	$(BIN)/feedback-service init-db
 	$(BIN)/feedback-service serve --host $(HOST) --port $(PORT)
 
-test: install
+# Servers the tests use beyond SQLite: Redis for the rate-limit tests.
+services:
+	scripts/ensure-redis.sh
+
+test: install services
 	$(BIN)/python -m pytest -n auto
 
 bench: install
