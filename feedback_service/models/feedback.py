@@ -51,7 +51,7 @@ class Feedback(Base):
     # reflection cannot read one back. End users go only with their project, and its feedback.
     end_user_id: Mapped[int | None] = mapped_column(ForeignKey("end_user.id"), index=True)
     # The submitter's free-form context (page, browser...), as the public API received it.
-    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     end_user: Mapped[EndUser | None] = relationship(lazy="selectin")
     issues: Mapped[list[Issue]] = relationship(

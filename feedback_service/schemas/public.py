@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import ada_url
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
@@ -112,12 +112,12 @@ class EndUserIn(BodySchema):
     metadata = JsonObject("Metadata")
     userHash = _string("User hash", max_length=128)
 
+    # Nested under `endUser`, a value that is not an object gets this message.
+    error_messages: ClassVar[dict[str, str]] = {"type": "End user must be an object"}
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.fields["externalId"].validate = [
-            *self.fields["externalId"].validators,
-            _not_blank("External ID"),
-        ]
+        self.fields["externalId"].validators.append(_not_blank("External ID"))
         self.fields["avatarUrl"].validators.append(_web_url)
 
     @post_load
@@ -128,11 +128,7 @@ class EndUserIn(BodySchema):
 
 
 def _end_user() -> fields.Nested:
-    return fields.Nested(
-        EndUserIn,
-        allow_none=True,
-        error_messages={"type": "End user must be an object"},
-    )
+    return fields.Nested(EndUserIn, allow_none=True)
 
 
 class FeedbackIn(BodySchema):

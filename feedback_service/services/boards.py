@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from feedback_service.errors import BoardFeedbackNotFound
-from feedback_service.models import Channel, Feedback, FieldFormat
+from feedback_service.errors import BoardFeedbackNotFound, InvalidInput
+from feedback_service.models import Channel, Feedback, Field, FieldFormat
 from feedback_service.repositories import feedback as feedback_repo
 from feedback_service.services import channels
 from feedback_service.services.channels import FieldSpec
@@ -26,6 +26,7 @@ BOARD_FIELDS = (
     FieldSpec("status", FieldFormat.select, options=STATUSES),
 )
 SEARCHED_FIELDS = ("title", "description")
+CLOSED_OPTIONS = {"type": TYPES, "status": STATUSES}
 
 
 def create_board(project_id: int, name: str, description: str | None = None) -> Channel:
@@ -42,6 +43,19 @@ def board_feedback(session: Session, channel_id: int, public_id: str) -> Feedbac
     if feedback is None:
         raise BoardFeedbackNotFound()
     return feedback
+
+
+def refuse_new_board_options(channel: Channel, new_options: Sequence[tuple[Field, str]]) -> None:
+    """A board's type and status keep the public API's values: no new options there.
+
+    :raises InvalidInput:
+    """
+    if not channel.is_board:
+        return
+    for field_, name in new_options:
+        closed = CLOSED_OPTIONS.get(field_.key)
+        if closed is not None:
+            raise InvalidInput(f"{field_.key} must be one of: {', '.join(closed)} (got {name!r})")
 
 
 def with_board_defaults(body: Mapping[str, Any]) -> dict[str, Any]:

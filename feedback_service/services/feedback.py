@@ -15,7 +15,7 @@ from feedback_service.repositories import feedback as repo
 from feedback_service.repositories import issues as issues_repo
 from feedback_service.repositories import search_index
 from feedback_service.services import field_values
-from feedback_service.services.boards import with_board_defaults
+from feedback_service.services.boards import refuse_new_board_options, with_board_defaults
 from feedback_service.services.channels import channel_in_project
 from feedback_service.services.issues import issues_for_names
 from feedback_service.timestamps import utcnow
@@ -90,6 +90,7 @@ def update_feedback(
         channel = channel_in_project(session, project_id, channel_id)
         feedback = _feedback(session, channel_id, feedback_id)
         changes = field_values.validate_feedback_changes(channel, body)
+        refuse_new_board_options(channel, changes.new_options)
         for field_, name in changes.new_options:
             session.add(Option(field_id=field_.id, key=name, name=name))
         # A new dict, so the JSON column sees the change.

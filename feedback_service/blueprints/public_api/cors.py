@@ -43,8 +43,10 @@ def add_headers(response: Response) -> Response:
     origin = request.headers.get("Origin")
     if access is None or not access.allowed_origins:
         response.headers["Access-Control-Allow-Origin"] = "*"
-    elif origin is not None and origin_allowed(access, origin):
-        response.headers["Access-Control-Allow-Origin"] = origin
+    else:
+        # The answer depends on Origin: caches must not serve one origin's answer to another.
         response.vary.add("Origin")
+        if origin is not None and origin_allowed(access, origin):
+            response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return response

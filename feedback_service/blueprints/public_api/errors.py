@@ -65,7 +65,12 @@ def werkzeug_error(failure: HTTPException) -> Response:
     status = failure.code or 500
     if status == 400:
         return invalid_input(["Invalid JSON body"], {})
-    return error(status, MESSAGES.get(status, failure.name))
+    response = error(status, MESSAGES.get(status, failure.name))
+    # Keep what the error says about the resource, such as a 405's Allow.
+    for name, value in failure.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def database_error(failure: OperationalError) -> Response:
