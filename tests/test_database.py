@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import Column, Integer, MetaData, Table, delete, insert, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from feedback_service.database import WRITE_OPTION, unit_of_work
 from feedback_service.extensions import db
@@ -256,3 +256,50 @@ def test_concurrent_links_to_one_issue_keep_feedback_count_exact(app, world: Wor
     links = count(sql, "feedback_issue", "issue_id", issue_id)
     feedback_count = sql("SELECT feedback_count FROM issue WHERE id = ?", (issue_id,))[0][0]
     assert (feedback_count, links) == (threads, threads)
+
+
+def test_a_second_writer_of_the_process_queues_before_asking_sqlite(database_path):
+    """Writers of one process take turns before BEGIN IMMEDIATE, and time out as busy.
+
+    While the first writer holds the lock, the second one waits without a database
+    connection: it never joins SQLite's busy polling, where waiters can be passed over.
+    """
+    app = make_test_app(database_path, SQLITE_BUSY_TIMEOUT_MS=400)
+    holding, release, waited = threading.Event(), threading.Event(), threading.Event()
+    in_use: list[int] = []
+
+    def hold_the_write_lock() -> None:
+        with app.app_context(), unit_of_work(write=True) as session:
+            session.execute(text("SELECT 1"))
+            holding.set()
+            release.wait(10)
+
+    def watch_connections(pool: Any) -> None:
+        while not waited.is_set():
+            in_use.append(pool.checkedout())
+            waited.wait(0.01)
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with app.app_context():
+            watcher = threading.Thread(target=watch_connections, args=(db.engine.pool,))
+            watcher.start()
+            try:
+                with (
+                    pytest.raises(OperationalError, match="database is locked"),
+                    unit_of_work(write=True),
+                ):
+                    pass
+            finally:
+                waited.set()
+                watcher.join(10)
+    finally:
+        release.set()
+        holder.join(10)
+    assert len(in_use) > 5 and set(in_use) == {1}
+    with app.app_context(), unit_of_work(write=True) as session:
+        session.execute(text("SELECT 1"))
+    with app.app_context():
+        db.engine.dispose()
