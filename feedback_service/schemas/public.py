@@ -224,8 +224,9 @@ class ViewerQuery(BodySchema):
     userHash = _string("User hash", max_length=128)
 
     @pre_load
-    def drop_empty(self, data: Any, **_: Any) -> dict[str, str]:
-        return {key: value for key, value in data.items() if value != ""}
+    def drop_empty_user(self, data: Any, **_: Any) -> dict[str, str]:
+        """``?endUserId=`` means no end user; an empty userHash is checked like a body's."""
+        return {k: v for k, v in data.items() if not (k == "endUserId" and v == "")}
 
 
 class AuthorOut(Schema):

@@ -62,8 +62,17 @@ def acting_end_user(
     return claimed_end_user(session, access, claim) if claim is not None else None
 
 
-def identify(access: BoardAccess, claim: EndUserClaim) -> EndUser:
+@dataclass(frozen=True)
+class IdentifiedUser:
+    end_user: EndUser
+    # Whether a userHash proved the claim; unproven callers see only what they sent.
+    verified: bool
+    sent: frozenset[str]
+
+
+def identify(access: BoardAccess, claim: EndUserClaim) -> IdentifiedUser:
     """Create the end user or update their attributes. :raises InvalidUserHash:"""
-    verify_claim(access, claim.external_id, claim.user_hash)
+    verified = verify_claim(access, claim.external_id, claim.user_hash)
     with unit_of_work(write=True) as session:
-        return claimed_end_user(session, access, claim)
+        end_user = claimed_end_user(session, access, claim)
+    return IdentifiedUser(end_user, verified, frozenset(claim.attributes))

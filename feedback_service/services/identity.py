@@ -50,8 +50,8 @@ def configure_identity(
         return IdentitySettings(project.id, project.identity_secret, project.identity_required)
 
 
-def verify_claim(access: BoardAccess, external_id: str, presented_hash: str | None) -> None:
-    """Accept a claim to be ``external_id``, or refuse it.
+def verify_claim(access: BoardAccess, external_id: str, presented_hash: str | None) -> bool:
+    """Accept a claim to be ``external_id`` (True when a hash proved it), or refuse it.
 
     A hash, when sent, must be right whenever the project has a secret; a claim without one is
     refused only when the project requires verification.
@@ -62,7 +62,8 @@ def verify_claim(access: BoardAccess, external_id: str, presented_hash: str | No
     if presented_hash is None or secret is None:
         if access.identity_required:
             raise InvalidUserHash()
-        return
+        return False
     expected = user_hash(secret, external_id)
     if not hmac.compare_digest(expected.encode(), presented_hash.lower().encode()):
         raise InvalidUserHash()
+    return True

@@ -9,8 +9,18 @@ from feedback_service.blueprints.public_api.requests import board, load_body
 from feedback_service.schemas.public import EndUserIn, UserOut
 from feedback_service.services import end_users
 
+# Wire names of the attributes an unverified caller only sees when it sent them.
+PRIVATE_ATTRIBUTES = {"email": "email", "name": "name", "avatarUrl": "avatar_url"}
+
 
 @bp.post("/identify")
 def identify() -> dict[str, Any]:
-    end_user = end_users.identify(board(), load_body(EndUserIn()))
-    return {"user": UserOut().dump(end_user)}
+    identified = end_users.identify(board(), load_body(EndUserIn()))
+    user = UserOut().dump(identified.end_user)
+    if not identified.verified:
+        # Anyone with the public key can claim an externalId: an unproven claim must not
+        # read back what someone else stored for that user.
+        for wire_name, attribute in PRIVATE_ATTRIBUTES.items():
+            if attribute not in identified.sent:
+                user[wire_name] = None
+    return {"user": user}
