@@ -290,3 +290,20 @@ def serve(
         yield served
     finally:
         served.stop()
+
+
+@contextmanager
+def running(processes: list[Any]) -> Iterator[None]:
+    """Start the processes; on leaving, each must have exited with 0 (stragglers are ended)."""
+    try:
+        for process in processes:
+            process.start()
+        yield
+        for process in processes:
+            process.join(timeout=30)
+            assert process.exitcode == 0
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join()

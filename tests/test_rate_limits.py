@@ -366,18 +366,8 @@ def test_processes_share_one_exact_counter(tmp_path: Path):
         )
         for _ in range(STORAGE_PROCESSES)
     ]
-    try:
-        for process in processes:
-            process.start()
+    with served.running(processes):
         returned = [out.get(timeout=60) for _ in processes]
-        for process in processes:
-            process.join(timeout=30)
-            assert process.exitcode == 0
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join()
     total = STORAGE_PROCESSES * INCREMENTS_PER_PROCESS
     assert SQLiteStorage(uri).get("shared") == total
     # Each hit got its own count: no two processes ever read the same value.

@@ -174,20 +174,10 @@ def run_from_threads_and_processes(
         )
         for tag, calls in enumerate(per_process)
     ]
-    try:
-        for process in processes:
-            process.start()
+    with served.running(processes):
         start.wait(timeout=60)
         replies = served.send_all(server.port, in_threads, CLIENT_THREADS)
         by_tag = dict(out.get(timeout=120) for _ in processes)
-        for process in processes:
-            process.join(timeout=30)
-            assert process.exitcode == 0
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join()
     for tag in range(len(per_process)):
         replies += by_tag[tag]
     return replies

@@ -10,6 +10,17 @@ from flask import Flask
 from feedback_service.services import boards, public_keys
 from tests.factories import make_key, make_project
 
+# Every route of the public API, as (method, rule).
+PUBLIC_ROUTES = [
+    ("GET", "/api/v1/feedback"),
+    ("GET", "/api/v1/feedback/<public_id>"),
+    ("GET", "/api/v1/feedback/<public_id>/vote"),
+    ("POST", "/api/v1/feedback"),
+    ("POST", "/api/v1/feedback/<public_id>/comments"),
+    ("POST", "/api/v1/feedback/<public_id>/vote"),
+    ("POST", "/api/v1/identify"),
+]
+
 
 @dataclass(frozen=True)
 class BoardWorld:

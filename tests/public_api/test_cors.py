@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from feedback_service.services import public_origins
 from tests.helpers import assert_json, build_path, database_rows
-from tests.public_api.conftest import Boards, BoardWorld
+from tests.public_api.conftest import PUBLIC_ROUTES, Boards, BoardWorld
 
 APP_ORIGIN = "https://app.example.com"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
@@ -24,15 +24,6 @@ ALLOWED_HEADERS = "Content-Type, x-api-key"
 EXPOSED_HEADERS = "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 REFUSED = {"error": "Origin not allowed"}
 
-PUBLIC_ROUTES = [
-    ("GET", "/api/v1/feedback"),
-    ("GET", "/api/v1/feedback/<public_id>"),
-    ("GET", "/api/v1/feedback/<public_id>/vote"),
-    ("POST", "/api/v1/feedback"),
-    ("POST", "/api/v1/feedback/<public_id>/comments"),
-    ("POST", "/api/v1/feedback/<public_id>/vote"),
-    ("POST", "/api/v1/identify"),
-]
 BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/feedback": {"title": "From a page"},
     "/api/v1/feedback/<public_id>/comments": {"content": "From a page"},

@@ -25,7 +25,7 @@ from tests.helpers import (
     integration_routes,
     rule_parameters,
 )
-from tests.public_api.conftest import Boards, BoardWorld
+from tests.public_api.conftest import PUBLIC_ROUTES, Boards, BoardWorld
 
 MISSING_KEY = {"error": "Missing x-api-key header"}
 INVALID_KEY = {"error": "Invalid API key"}
@@ -33,15 +33,6 @@ NOT_FOUND = {"error": "Not found"}
 FEEDBACK_NOT_FOUND = {"error": "Feedback not found"}
 MISSING_ID = "fb_0000000000000000"
 
-PUBLIC_ROUTES = [
-    ("GET", "/api/v1/feedback"),
-    ("GET", "/api/v1/feedback/<public_id>"),
-    ("GET", "/api/v1/feedback/<public_id>/vote"),
-    ("POST", "/api/v1/feedback"),
-    ("POST", "/api/v1/feedback/<public_id>/comments"),
-    ("POST", "/api/v1/feedback/<public_id>/vote"),
-    ("POST", "/api/v1/identify"),
-]
 POST_ROUTES = [rule for method, rule in PUBLIC_ROUTES if method == "POST"]
 ID_ROUTES = [(method, rule) for method, rule in PUBLIC_ROUTES if "<public_id>" in rule]
 

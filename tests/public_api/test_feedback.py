@@ -33,6 +33,19 @@ PAGE_RANGE = "Page must be from 1 to 1000000000"
 PAGE_INVALID = "Page must be a positive integer"
 LIMIT_INVALID = "Limit must be a positive integer"
 
+# The spec's key order of a list item (FeedbackListItem).
+ITEM_KEYS = [
+    "id",
+    "title",
+    "description",
+    "type",
+    "status",
+    "voteCount",
+    "commentCount",
+    "createdAt",
+    "endUser",
+]
+
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -161,17 +174,7 @@ def test_submit_answers_201_with_the_new_feedback(client, boards_world, sql):
         "createdAt": wire_timestamp(stored_created_at(sql, "feedback", feedback["id"])),
         "endUser": {"name": "John Doe", "avatarUrl": "https://example.com/john.png"},
     }
-    assert list(feedback) == [
-        "id",
-        "title",
-        "description",
-        "type",
-        "status",
-        "voteCount",
-        "commentCount",
-        "createdAt",
-        "endUser",
-    ]
+    assert list(feedback) == ITEM_KEYS
 
 
 def test_submit_with_only_a_title_is_a_new_idea_without_end_user(client, boards_world, sql):
@@ -863,15 +866,7 @@ def test_detail_is_the_list_item_with_vote_state_and_comments(client, boards_wor
         },
     )
     assert list(response.get_json()["feedback"]) == [
-        "id",
-        "title",
-        "description",
-        "type",
-        "status",
-        "voteCount",
-        "commentCount",
-        "createdAt",
-        "endUser",
+        *ITEM_KEYS,
         "userHasVoted",
         "comments",
     ]
