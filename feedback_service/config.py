@@ -52,7 +52,7 @@ class DefaultConfig:
     # unless RATELIMIT_STORAGE_URI names another store, such as redis://127.0.0.1:6379.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI: str | None = None
-    # Public API reads, per public key and client address.
+    # Public API reads, per client address.
     RATELIMIT_PUBLIC_READ = "300 per minute"
     # Public API writes (feedback, votes, comments, identify), per client address.
     RATELIMIT_PUBLIC_WRITE = "60 per minute"

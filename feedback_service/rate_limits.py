@@ -18,18 +18,10 @@ from feedback_service import ratelimit_storage  # noqa: F401
 from feedback_service.client_address import client_key
 
 
-def _presented_key_digest() -> str:
+def integration_key() -> str:
+    """Per presented key: one busy integration does not slow another down."""
     presented = request.headers.get("x-api-key", "")
     return hashlib.sha256(presented.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-
-
-def public_reader_key() -> str:
-    """Reads: per public key and client, so one busy site does not starve another."""
-    return f"{_presented_key_digest()}:{client_key()}"
-
-
-def integration_key() -> str:
-    return _presented_key_digest()
 
 
 def configured(name: str) -> Callable[[], str]:
@@ -49,7 +41,9 @@ def init_app(app: Flask, public_api: Blueprint, integration_api: Blueprint) -> L
     limiter.shared_limit(
         configured("RATELIMIT_PUBLIC_READ"),
         scope="public-read",
-        key_func=public_reader_key,
+        # Per client, not per presented key: a key is public, and varying it must not buy a
+        # fresh budget (the limit runs before the key is checked).
+        key_func=client_key,
         methods=["GET"],
     )(public_api)
     limiter.shared_limit(

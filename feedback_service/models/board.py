@@ -25,6 +25,8 @@ class EndUser(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     avatar_url: Mapped[str | None] = mapped_column(String(2048))
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # When a userHash first proved a claim to be this user; from then on every claim must.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -21,15 +21,15 @@ from feedback_service.services.channels import channel_in_project
 from feedback_service.services.end_users import (
     EndUserClaim,
     acting_end_user,
-    verify_optional_claim,
+    verified_claim,
 )
 from feedback_service.services.feedback import insert_feedback
-from feedback_service.services.identity import verify_claim
 from feedback_service.services.public_keys import BoardAccess
 from feedback_service.services.votes import (
     add_first_vote,
     anonymous_voter,
     end_user_voter,
+    viewer_claim,
     viewer_has_voted,
 )
 
@@ -77,7 +77,7 @@ def submit_feedback(
 
     :raises InvalidUserHash:
     """
-    verify_optional_claim(access, claim)
+    claim = verified_claim(access, claim)
     body: dict[str, Any] = {"title": new.title, "type": new.type, "status": INITIAL_STATUS}
     if new.description is not None:
         body["description"] = new.description
@@ -137,10 +137,9 @@ def feedback_detail(
 
     :raises BoardFeedbackNotFound: :raises InvalidUserHash:
     """
-    if external_id is not None:
-        verify_claim(access, external_id, user_hash)
+    viewer = verified_claim(access, viewer_claim(external_id, user_hash))
     with unit_of_work(write=False) as session:
         feedback = board_feedback(session, access.channel_id, public_id)
         comments = comments_repo.first_comments(session, feedback.id, max_comments)
-        voted = viewer_has_voted(session, access, feedback.id, external_id, client_key)
+        voted = viewer_has_voted(session, access, feedback.id, viewer, client_key)
         return FeedbackDetail(feedback, comments, voted)

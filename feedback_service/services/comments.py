@@ -14,7 +14,7 @@ from feedback_service.services.channels import channel_in_project
 from feedback_service.services.end_users import (
     EndUserClaim,
     acting_end_user,
-    verify_optional_claim,
+    verified_claim,
 )
 from feedback_service.services.public_keys import BoardAccess
 
@@ -34,7 +34,7 @@ def add_comment(
 
     :raises BoardFeedbackNotFound: :raises InvalidUserHash:
     """
-    verify_optional_claim(access, claim)
+    claim = verified_claim(access, claim)
     with unit_of_work(write=True) as session:
         feedback = board_feedback(session, access.channel_id, public_id)
         end_user = acting_end_user(session, access, claim)

@@ -21,9 +21,9 @@ from feedback_service.services.boards import board_feedback
 from feedback_service.services.end_users import (
     EndUserClaim,
     acting_end_user,
-    verify_optional_claim,
+    check_unproven_claim,
+    verified_claim,
 )
-from feedback_service.services.identity import verify_claim
 from feedback_service.services.public_keys import BoardAccess
 
 
@@ -56,7 +56,7 @@ def toggle_vote(
 
     :raises BoardFeedbackNotFound: :raises InvalidUserHash:
     """
-    verify_optional_claim(access, claim)
+    claim = verified_claim(access, claim)
     with unit_of_work(write=True) as session:
         feedback = board_feedback(session, access.channel_id, public_id)
         end_user = acting_end_user(session, access, claim)
@@ -74,14 +74,25 @@ def viewer_has_voted(
     session: Session,
     access: BoardAccess,
     feedback_id: int,
-    external_id: str | None,
+    viewer: EndUserClaim | None,
     client_key: str,
 ) -> bool:
-    """Whether the end user (by external id), else the anonymous client, voted."""
-    if external_id is None:
+    """Whether the end user (checked by ``verified_claim``), else the anonymous client, voted.
+
+    :raises InvalidUserHash: an unproven claim to a verified end user.
+    """
+    if viewer is None:
         return repo.has_voted(session, feedback_id, anonymous_voter(client_key))
-    end_user = end_users_repo.find_end_user(session, access.project_id, external_id)
-    return end_user is not None and repo.has_voted(session, feedback_id, end_user_voter(end_user))
+    end_user = end_users_repo.find_end_user(session, access.project_id, viewer.external_id)
+    if end_user is None:
+        return False
+    check_unproven_claim(end_user, viewer)
+    return repo.has_voted(session, feedback_id, end_user_voter(end_user))
+
+
+def viewer_claim(external_id: str | None, user_hash: str | None) -> EndUserClaim | None:
+    """The claim a read makes with ``endUserId`` (and ``userHash``), if any."""
+    return EndUserClaim(external_id, user_hash) if external_id is not None else None
 
 
 def vote_state(
@@ -92,9 +103,8 @@ def vote_state(
     client_key: str,
 ) -> VoteState:
     """:raises BoardFeedbackNotFound: :raises InvalidUserHash:"""
-    if external_id is not None:
-        verify_claim(access, external_id, user_hash)
+    viewer = verified_claim(access, viewer_claim(external_id, user_hash))
     with unit_of_work(write=False) as session:
         feedback = board_feedback(session, access.channel_id, public_id)
-        voted = viewer_has_voted(session, access, feedback.id, external_id, client_key)
+        voted = viewer_has_voted(session, access, feedback.id, viewer, client_key)
         return VoteState(voted, feedback.vote_count)

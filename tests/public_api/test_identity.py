@@ -422,39 +422,63 @@ def test_an_unproven_identify_reads_back_only_what_it_sent(app, client, sql, boa
     """Anyone with the public key can claim an externalId: without a valid hash, identify must
     not reveal what was stored for that user (Feedhog would answer the whole record)."""
     board = boards_world.a
-    secret = configure(app, board.project_id, required=False)
-    stored = {"externalId": "victim", "email": "victim@example.com", "name": "Victim"}
-    proven = client.post(
-        "/api/v1/identify",
-        json={**stored, "userHash": sign(secret, "victim")},
-        headers=board.headers,
-    )
-    assert proven.status_code == 200
+    configure(app, board.project_id, required=False)
+    stored = {"externalId": "someone", "email": "someone@example.com", "name": "Someone"}
+    assert client.post("/api/v1/identify", json=stored, headers=board.headers).status_code == 200
 
-    unproven = client.post("/api/v1/identify", json={"externalId": "victim"}, headers=board.headers)
+    unproven = client.post(
+        "/api/v1/identify", json={"externalId": "someone"}, headers=board.headers
+    )
     assert unproven.status_code == 200
     assert {k: unproven.json["user"][k] for k in ("id", "email", "name", "avatarUrl")} == {
-        "id": "victim",
+        "id": "someone",
         "email": None,
         "name": None,
         "avatarUrl": None,
     }
     sent_name = client.post(
-        "/api/v1/identify", json={"externalId": "victim", "name": "V."}, headers=board.headers
+        "/api/v1/identify", json={"externalId": "someone", "name": "S."}, headers=board.headers
     )
-    assert (sent_name.json["user"]["name"], sent_name.json["user"]["email"]) == ("V.", None)
+    assert (sent_name.json["user"]["name"], sent_name.json["user"]["email"]) == ("S.", None)
     # What it sent is stored (Feedhog's update semantics); what it did not send is kept.
     assert sql(
-        "SELECT email, name FROM end_user WHERE project_id = ? AND external_id = 'victim'",
+        "SELECT email, name FROM end_user WHERE project_id = ? AND external_id = 'someone'",
         (board.project_id,),
-    ) == [("victim@example.com", "V.")]
+    ) == [("someone@example.com", "S.")]
 
-    again = client.post(
-        "/api/v1/identify",
-        json={"externalId": "victim", "userHash": sign(secret, "victim")},
-        headers=board.headers,
-    )
-    assert (again.json["user"]["email"], again.json["user"]["name"]) == ("victim@example.com", "V.")
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_once_verified_an_end_user_needs_a_hash_even_when_not_required(
+    app, client, sql, boards_world, feedback_id, action
+):
+    """A site rolling hashes out protects every user it has verified; others work as before."""
+    board = boards_world.a
+    secret = configure(app, board.project_id, required=False)
+    proven = {
+        "externalId": "victim",
+        "email": "victim@example.com",
+        "userHash": sign(secret, "victim"),
+    }
+    assert client.post("/api/v1/identify", json=proven, headers=board.headers).status_code == 200
+    before = database_rows(sql)
+
+    refused = send(client, board, action, feedback_id, {"externalId": "victim", "name": "HACKED"})
+    assert_json(refused, 401, INVALID_USER_HASH)
+    assert database_rows(sql) == before
+    for kind in READS:
+        assert_json(
+            read(client, board, kind, feedback_id, "endUserId=victim"), 401, INVALID_USER_HASH
+        )
+
+    with_hash = send(client, board, action, feedback_id, proven)
+    assert with_hash.status_code == SUCCESS_STATUS[action]
+    never_verified = send(client, board, action, feedback_id, {"externalId": "someone-else"})
+    assert never_verified.status_code == SUCCESS_STATUS[action]
+    assert sql(
+        "SELECT external_id, verified_at IS NOT NULL FROM end_user WHERE project_id = ? "
+        "ORDER BY external_id",
+        (board.project_id,),
+    ) == [("someone-else", 0), ("victim", 1)]
 
 
 def test_an_empty_user_hash_is_checked_alike_in_a_body_and_a_query(

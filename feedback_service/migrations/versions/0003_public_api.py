@@ -29,6 +29,7 @@ def upgrade():
         sa.Column("name", sa.String(length=255), nullable=True),
         sa.Column("avatar_url", sa.String(length=2048), nullable=True),
         sa.Column("meta", sa.JSON(), nullable=True),
+        sa.Column("verified_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
