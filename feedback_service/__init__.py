@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback_service import cli, http_errors, rate_limits
-from feedback_service.blueprints import integration_api, operations, public_api
+from feedback_service.blueprints import integration_api, operations, public_api, uploads
 from feedback_service.config import load_config
 from feedback_service.database import configure_engine
 from feedback_service.extensions import db, migrate
@@ -58,6 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(operations.bp)
     app.register_blueprint(integration_api.bp)
     app.register_blueprint(public_api.bp)
+    app.register_blueprint(uploads.bp)
     rate_limits.init_app(app, public_api=public_api.bp, integration_api=integration_api.bp)
     _trust_proxies(app)
     http_errors.init_app(app)

@@ -16,12 +16,13 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from feedback_service.errors import AppError
-from feedback_service.models import FieldFormat, FieldProperty
+from feedback_service.models import Channel, FieldFormat, FieldProperty
 from feedback_service.schema import head_revision, schema_is_current, upgrade_to_head
 from feedback_service.schemas.integration import FieldOut, ProjectOut
 from feedback_service.services import (
     api_keys,
     boards,
+    channel_images,
     channels,
     identity,
     projects,
@@ -163,6 +164,74 @@ def revoke_api_key_command(project_id: int, key_id: int, as_json: bool) -> None:
     emit(as_json, {"id": key.id, "revoked": True}, f"revoked API key {key.id}")
 
 
+def channel_images_payload(channel: Channel) -> dict[str, Any]:
+    """A channel's image settings; the S3 secret is only ever reported as set or not."""
+    return {
+        "channelId": channel.id,
+        "storage": channel.image_storage,
+        "imageDomains": channel.image_domains,
+        "s3": {
+            "endpoint": channel.s3_endpoint,
+            "bucket": channel.s3_bucket,
+            "region": channel.s3_region,
+            "accessKeyId": channel.s3_access_key_id,
+            "secretAccessKeySet": channel.s3_secret_access_key is not None,
+        },
+    }
+
+
+@click.command("channel-images")
+@with_appcontext
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--channel", "channel_id", type=int, required=True)
+@click.option("--storage", type=click.Choice(channel_images.STORAGES), default=None)
+@click.option("--s3-endpoint", default=None, help="e.g. https://s3.eu-west-1.amazonaws.com")
+@click.option("--s3-bucket", default=None)
+@click.option("--s3-region", default=None)
+@click.option("--s3-access-key-id", default=None)
+@click.option(
+    "--s3-secret-access-key",
+    default=None,
+    envvar="FEEDBACK_S3_SECRET_ACCESS_KEY",
+    help="Better given in FEEDBACK_S3_SECRET_ACCESS_KEY than on the command line.",
+)
+@click.option("--image-domain", "image_domains", multiple=True, help="Replaces the whitelist.")
+@click.option("--any-image-domain", is_flag=True, help="Clear the whitelist: any host.")
+@json_option
+@needs_current_schema
+def channel_images_command(
+    project_id: int,
+    channel_id: int,
+    storage: str | None,
+    s3_endpoint: str | None,
+    s3_bucket: str | None,
+    s3_region: str | None,
+    s3_access_key_id: str | None,
+    s3_secret_access_key: str | None,
+    image_domains: tuple[str, ...],
+    any_image_domain: bool,
+    as_json: bool,
+) -> None:
+    """Show or change where a channel's images are stored and which hosts its URLs may use."""
+    if image_domains and any_image_domain:
+        raise click.UsageError("give --image-domain or --any-image-domain, not both")
+    channel = channel_images.configure_images(
+        project_id,
+        channel_id,
+        storage=storage,
+        s3=channel_images.S3Changes(
+            endpoint=s3_endpoint,
+            bucket=s3_bucket,
+            region=s3_region,
+            access_key_id=s3_access_key_id,
+            secret_access_key=s3_secret_access_key,
+        ),
+        image_domains=[] if any_image_domain else (list(image_domains) or None),
+    )
+    payload = channel_images_payload(channel)
+    emit(as_json, payload, json.dumps(payload, indent=2))
+
+
 @click.command("create-board")
 @with_appcontext
 @click.option("--project", "project_id", type=int, required=True)
@@ -297,6 +366,7 @@ COMMANDS = (
     revoke_public_key_command,
     identity_secret_command,
     allowed_origins_command,
+    channel_images_command,
     serve_command,
 )
 

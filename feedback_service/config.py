@@ -26,6 +26,8 @@ STRING_KEYS = (
     "RATELIMIT_PUBLIC_READ",
     "RATELIMIT_PUBLIC_WRITE",
     "RATELIMIT_INTEGRATION",
+    "UPLOAD_FOLDER",
+    "PUBLIC_URL",
 )
 RATELIMIT_FILE = "ratelimit.sqlite"
 
@@ -40,6 +42,20 @@ class DefaultConfig:
     MAX_PAGE_SIZE = 1000
     # Milliseconds a writer waits for SQLite's write lock before giving up with 503.
     SQLITE_BUSY_TIMEOUT_MS = 5000
+    # Screenshots. Files go to <instance>/uploads unless UPLOAD_FOLDER names another folder.
+    UPLOAD_FOLDER: str | None = None
+    # Largest multipart request (all files and fields) of feedbacks-with-images.
+    UPLOAD_MAX_REQUEST_BYTES = 50 * 1024 * 1024
+    UPLOAD_MAX_FILES = 10
+    UPLOAD_MAX_FILE_BYTES = 10 * 1024 * 1024
+    # Width x height of one image (a decompression bomb decodes to far more).
+    UPLOAD_MAX_PIXELS = 40_000_000
+    # Seconds a signed upload URL stays valid (image-upload-url).
+    UPLOAD_URL_TTL = 300
+    # The address clients reach this service at, e.g. https://feedback.example.com: upload
+    # URLs are built on it and images under it pass every channel's domain whitelist. Unset,
+    # the address of the request is used.
+    PUBLIC_URL: str | None = None
     # Comments the public API returns with one feedback (the oldest first).
     PUBLIC_MAX_COMMENTS = 500
     # Proxy hops in front of the app whose X-Forwarded-* headers are trusted (0: none). Client
@@ -77,6 +93,8 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = f"sqlite:///{Path(app.instance_path, RATELIMIT_FILE)}"
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path, "uploads"))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret_key(Path(app.instance_path))
 

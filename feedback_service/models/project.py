@@ -65,6 +65,14 @@ class Channel(Base):
     feedback_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Hosts allowed in `images` field URLs; empty allows any host.
     image_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Where uploaded images go: "local" (served by this app) or "s3" (any S3-compatible store).
+    image_storage: Mapped[str] = mapped_column(String(8), default="local", server_default="local")
+    s3_endpoint: Mapped[str | None] = mapped_column(String(2048))
+    s3_bucket: Mapped[str | None] = mapped_column(String(255))
+    s3_region: Mapped[str | None] = mapped_column(String(64))
+    s3_access_key_id: Mapped[str | None] = mapped_column(String(255))
+    # Never returned by any API or command.
+    s3_secret_access_key: Mapped[str | None] = mapped_column(String(255))
     # A board: the public API serves it, with the fields title, description, type and status.
     is_board: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -28,20 +28,27 @@ def _feedback(session: Session, channel_id: int, feedback_id: int) -> Feedback:
     return feedback
 
 
-def create_feedback(project_id: int, channel_id: int, body: Mapping[str, Any]) -> Feedback:
+def create_feedback(
+    project_id: int, channel_id: int, body: Mapping[str, Any], own_images: str | None = None
+) -> Feedback:
     """Validate ``body`` against the channel's fields, store it and link ``issueNames``.
 
-    Issue names are looked up in this project only; missing ones are created.
+    Issue names are looked up in this project only; missing ones are created. Image URLs
+    under ``own_images`` (this service's uploads for the channel) pass the domain whitelist.
 
     :raises ChannelNotFound: :raises InvalidInput:
     """
     with unit_of_work(write=True) as session:
         channel = channel_in_project(session, project_id, channel_id)
-        return insert_feedback(session, channel, body)
+        return insert_feedback(session, channel, body, own_images=own_images)
 
 
 def insert_feedback(
-    session: Session, channel: Channel, body: Mapping[str, Any], **columns: Any
+    session: Session,
+    channel: Channel,
+    body: Mapping[str, Any],
+    own_images: str | None = None,
+    **columns: Any,
 ) -> Feedback:
     """Store a feedback with its index rows and counts, in the caller's unit of work.
 
@@ -53,7 +60,7 @@ def insert_feedback(
     if channel.is_board:
         body = with_board_defaults(body)
         columns = {"public_id": new_public_id(FEEDBACK_PREFIX), **columns}
-    new = field_values.validate_new_feedback(channel, body)
+    new = field_values.validate_new_feedback(channel, body, own_images)
     now = utcnow()
     feedback = Feedback(
         channel_id=channel.id,
@@ -80,7 +87,11 @@ def get_feedback(project_id: int, channel_id: int, feedback_id: int) -> Feedback
 
 
 def update_feedback(
-    project_id: int, channel_id: int, feedback_id: int, body: Mapping[str, Any]
+    project_id: int,
+    channel_id: int,
+    feedback_id: int,
+    body: Mapping[str, Any],
+    own_images: str | None = None,
 ) -> None:
     """Change EDITABLE, ACTIVE fields; unknown select option names become options.
 
@@ -89,7 +100,7 @@ def update_feedback(
     with unit_of_work(write=True) as session:
         channel = channel_in_project(session, project_id, channel_id)
         feedback = _feedback(session, channel_id, feedback_id)
-        changes = field_values.validate_feedback_changes(channel, body)
+        changes = field_values.validate_feedback_changes(channel, body, own_images)
         refuse_new_board_options(channel, changes.new_options)
         for field_, name in changes.new_options:
             session.add(Option(field_id=field_.id, key=name, name=name))

@@ -77,18 +77,32 @@ def normalise(field_: Field, value: Any) -> Any:
     return value
 
 
-def check_image_domains(channel: Channel, key: str, urls: list[str]) -> None:
-    """Every URL's host, as a browser parses it, must be on the channel's whitelist."""
+def check_image_domains(
+    channel: Channel, key: str, urls: list[str], own_images: str | None = None
+) -> None:
+    """Every URL's host, as a browser parses it, must be on the channel's whitelist.
+
+    URLs of images this service stored for the channel (under ``own_images``, an absolute URL
+    prefix) always pass.
+    """
     if not channel.image_domains:
         return
     allowed = set(channel.image_domains)
     for url in urls:
         try:
-            host = ada_url.URL(url).hostname
+            parsed = ada_url.URL(url)
         except ValueError:
             raise InvalidInput(f"invalid image link: {url} (fieldKey: {key})") from None
-        if host not in allowed:
-            raise InvalidInput(f"invalid domain in image link: {host} (fieldKey: {key})")
+        if parsed.hostname not in allowed and not _is_own_image(parsed, own_images):
+            raise InvalidInput(f"invalid domain in image link: {parsed.hostname} (fieldKey: {key})")
+
+
+def _is_own_image(parsed: ada_url.URL, own_images: str | None) -> bool:
+    if own_images is None:
+        return False
+    own = ada_url.URL(own_images)
+    # Parsed, so dot segments and backslashes are resolved as a browser resolves them.
+    return parsed.origin == own.origin and parsed.pathname.startswith(own.pathname)
 
 
 @dataclass
@@ -115,7 +129,9 @@ def read_issue_names(value: Any) -> list[str]:
     return names
 
 
-def validate_new_feedback(channel: Channel, body: Mapping[str, Any]) -> NewFeedback:
+def validate_new_feedback(
+    channel: Channel, body: Mapping[str, Any], own_images: str | None = None
+) -> NewFeedback:
     """Check a create body against the channel's fields, in the reference server's order."""
     result = NewFeedback()
     if ISSUE_NAMES_KEY in body:
@@ -134,7 +150,7 @@ def validate_new_feedback(channel: Channel, body: Mapping[str, Any]) -> NewFeedb
                 f"invalid value: (value: {render(value)}, type: {field_.format}, fieldKey: {key})"
             )
         if field_.format is FieldFormat.images:
-            check_image_domains(channel, key, value)
+            check_image_domains(channel, key, value, own_images)
         if key == "createdAt":
             result.created_at = parse_timestamp(value) if value is not None else None
         else:
@@ -178,7 +194,9 @@ def _map_option_names(field_: Field, value: Any, changes: FeedbackChanges) -> tu
     return [_option_key(field_, name, changes) for name in value], True
 
 
-def validate_feedback_changes(channel: Channel, body: Mapping[str, Any]) -> FeedbackChanges:
+def validate_feedback_changes(
+    channel: Channel, body: Mapping[str, Any], own_images: str | None = None
+) -> FeedbackChanges:
     """Check an update body: only EDITABLE, ACTIVE fields, with the reference's messages."""
     changes = FeedbackChanges()
     fields_by_key = {f.key: f for f in channel.fields}
@@ -202,6 +220,6 @@ def validate_feedback_changes(channel: Channel, body: Mapping[str, Any]) -> Feed
                 f"{key}: invalid value (value: {render(value)}, format: {field_.format})"
             )
         if field_.format is FieldFormat.images:
-            check_image_domains(channel, key, value)
+            check_image_domains(channel, key, value, own_images)
         changes.data[key] = normalise(field_, value)
     return changes

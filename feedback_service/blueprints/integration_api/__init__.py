@@ -67,9 +67,10 @@ bp.register_error_handler(Exception, errors.internal_error)
 from feedback_service.blueprints.integration_api import (  # noqa: E402
     categories,
     feedbacks,
+    images,
     issues,
     project,
     search,
 )
 
-__all__ = ["bp", "categories", "feedbacks", "issues", "project", "search"]
+__all__ = ["bp", "categories", "feedbacks", "images", "issues", "project", "search"]

@@ -9,6 +9,7 @@ from flask import Response
 from feedback_service.blueprints.integration_api import bp
 from feedback_service.blueprints.integration_api.paths import CHANNEL, FEEDBACK
 from feedback_service.blueprints.integration_api.requests import empty, json_body
+from feedback_service.blueprints.uploads import own_images_url
 from feedback_service.errors import InvalidInput
 from feedback_service.schemas.base import load
 from feedback_service.schemas.integration import FeedbackIdsIn, FeedbackOut
@@ -26,7 +27,9 @@ def _object_body() -> dict[str, Any]:
 # The reference server's older path for the same operation, still used by its own tests.
 @bp.post("/admin" + CHANNEL + "/feedbacks")
 def create_feedback(project_id: int, channel_id: int) -> tuple[dict[str, int], int]:
-    feedback = service.create_feedback(project_id, channel_id, _object_body())
+    feedback = service.create_feedback(
+        project_id, channel_id, _object_body(), own_images=own_images_url(project_id, channel_id)
+    )
     return {"id": feedback.id}, 201
 
 
@@ -37,7 +40,13 @@ def get_feedback(project_id: int, channel_id: int, feedback_id: int) -> dict[str
 
 @bp.put(FEEDBACK)
 def update_feedback(project_id: int, channel_id: int, feedback_id: int) -> Response:
-    service.update_feedback(project_id, channel_id, feedback_id, _object_body())
+    service.update_feedback(
+        project_id,
+        channel_id,
+        feedback_id,
+        _object_body(),
+        own_images=own_images_url(project_id, channel_id),
+    )
     return empty()
 
 

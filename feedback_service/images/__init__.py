@@ -1,0 +1,1 @@
+"""Screenshots: checked by content, stored under random names, served safely."""
