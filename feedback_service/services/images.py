@@ -100,8 +100,7 @@ def _checked(channel: Channel, files: Sequence[UploadedFile], limits: ImageLimit
 
 
 def create_feedback_with_images(
-    project_id: int,
-    channel_id: int,
+    channel: Channel,
     form: Mapping[str, str],
     files: Sequence[UploadedFile],
     limits: ImageLimits,
@@ -113,21 +112,20 @@ def create_feedback_with_images(
     Nothing is stored unless every file passes; stored files are removed again when the
     feedback itself is refused.
 
-    :raises ChannelNotFound: :raises InvalidInput: :raises ImageStorageUnavailable:
+    :raises InvalidInput: :raises ImageStorageUnavailable:
     """
-    channel = channels.get_channel(project_id, channel_id)
     body = form_values(channel, form)
     checked = _checked(channel, files, limits)
     store = store_of(channel, local)
     stored: list[str] = []
     try:
         for upload, image in checked:
-            key = new_key(project_id, channel_id, image.type)
+            key = new_key(channel.project_id, channel.id, image.type)
             url = store.put(key, upload.data, image.type.content_type)
             stored.append(key)
             urls = body.get(upload.field_key)
             body[upload.field_key] = [*(urls if isinstance(urls, list) else []), url]
-        return feedback.create_feedback(project_id, channel_id, body, own_images=own_images)
+        return feedback.create_feedback(channel.project_id, channel.id, body, own_images=own_images)
     except StorageFailed:
         _remove(store, stored)
         raise ImageStorageUnavailable() from None

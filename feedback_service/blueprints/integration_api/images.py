@@ -8,7 +8,7 @@ from feedback_service.blueprints.integration_api import bp
 from feedback_service.blueprints.integration_api.paths import CHANNEL
 from feedback_service.blueprints.uploads import image_limits, local_store, own_images_url
 from feedback_service.errors import InvalidInput
-from feedback_service.services import images
+from feedback_service.services import channels, images
 from feedback_service.services.images import UploadedFile
 
 
@@ -25,6 +25,8 @@ def _files(max_files: int, max_bytes: int) -> list[UploadedFile]:
 
 @bp.post(CHANNEL + "/feedbacks-with-images")
 def create_feedback_with_images(project_id: int, channel_id: int) -> tuple[dict[str, int], int]:
+    # The channel is checked first, as on every route: a foreign one answers like a missing one.
+    channel = channels.get_channel(project_id, channel_id)
     request.max_content_length = current_app.config["UPLOAD_MAX_REQUEST_BYTES"]
     if request.mimetype != "multipart/form-data":
         raise InvalidInput("the body must be multipart/form-data")
@@ -33,8 +35,7 @@ def create_feedback_with_images(project_id: int, channel_id: int) -> tuple[dict[
     # As the reference server: a repeated non-file part keeps its last value.
     form = {key: request.form.getlist(key)[-1] for key in request.form}
     feedback = images.create_feedback_with_images(
-        project_id,
-        channel_id,
+        channel,
         form,
         files,
         limits,
