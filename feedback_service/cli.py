@@ -7,6 +7,7 @@ non-zero exit status.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -164,6 +165,9 @@ def revoke_api_key_command(project_id: int, key_id: int, as_json: bool) -> None:
     emit(as_json, {"id": key.id, "revoked": True}, f"revoked API key {key.id}")
 
 
+S3_SECRET_VARIABLE = "FEEDBACK_S3_SECRET_ACCESS_KEY"
+
+
 def channel_images_payload(channel: Channel) -> dict[str, Any]:
     """A channel's image settings; the S3 secret is only ever reported as set or not."""
     return {
@@ -192,8 +196,7 @@ def channel_images_payload(channel: Channel) -> dict[str, Any]:
 @click.option(
     "--s3-secret-access-key",
     default=None,
-    envvar="FEEDBACK_S3_SECRET_ACCESS_KEY",
-    help="Better given in FEEDBACK_S3_SECRET_ACCESS_KEY than on the command line.",
+    help=f"Better given in {S3_SECRET_VARIABLE} than on the command line.",
 )
 @click.option("--image-domain", "image_domains", multiple=True, help="Replaces the whitelist.")
 @click.option("--any-image-domain", is_flag=True, help="Clear the whitelist: any host.")
@@ -215,6 +218,10 @@ def channel_images_command(
     """Show or change where a channel's images are stored and which hosts its URLs may use."""
     if image_domains and any_image_domain:
         raise click.UsageError("give --image-domain or --any-image-domain, not both")
+    changing_s3 = any((storage, s3_endpoint, s3_bucket, s3_region, s3_access_key_id))
+    if s3_secret_access_key is None and changing_s3:
+        # Read only when S3 settings change, so showing the settings never stores it.
+        s3_secret_access_key = os.environ.get(S3_SECRET_VARIABLE)
     channel = channel_images.configure_images(
         project_id,
         channel_id,

@@ -32,8 +32,15 @@ def local_store() -> LocalStore:
     return LocalStore(Path(current_app.config["UPLOAD_FOLDER"]), root.rstrip("/") + "/uploads/")
 
 
-def own_images_url(project_id: int, channel_id: int) -> str:
-    """URL prefix of the images this app stores for a channel: they pass its whitelist."""
+def own_images_url(project_id: int, channel_id: int) -> str | None:
+    """URL prefix of the images this app stores for a channel: they pass its whitelist.
+
+    Only when the app knows its own address (PUBLIC_URL, or a Host checked against
+    TRUSTED_HOSTS): otherwise the address comes from the client's Host header, and a forged
+    one would carry any site past the whitelist.
+    """
+    if not (current_app.config.get("PUBLIC_URL") or current_app.config.get("TRUSTED_HOSTS")):
+        return None
     return f"{local_store().base_url}{project_id}/{channel_id}/"
 
 

@@ -105,7 +105,7 @@ def create_feedback_with_images(
     files: Sequence[UploadedFile],
     limits: ImageLimits,
     local: LocalStore,
-    own_images: str,
+    own_images: str | None,
 ) -> Feedback:
     """Check every file by content, store them, then create the feedback with their URLs.
 
