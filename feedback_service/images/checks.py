@@ -2,14 +2,13 @@
 
 Only the bytes decide: the declared type must agree with what Pillow finds, and the image is
 decoded in full, so a truncated file or a renamed HTML page never reaches storage. The pixel
-count is checked from the header before any decoding, so a small file that would decode into
-gigabytes (a decompression bomb) costs nothing.
+count is checked from the header, and again for each frame, before decoding, so a small file
+that would decode into gigabytes (a decompression bomb) costs nothing.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
@@ -42,6 +41,13 @@ EXTENSIONS = {
 }
 # Frames of an animation are decoded one by one; a thousand of them is no screenshot.
 MAX_FRAMES = 500
+# Formats Pillow reports for what is served as one of ours: a multi-picture JPEG (phones write
+# them) is a JPEG to every browser.
+SAME_AS = {"MPO": "JPEG"}
+
+# Our pixel limit (checked from each header and frame before decoding) replaces Pillow's global
+# guard, which would otherwise refuse above its own fixed limit with a message of its own.
+Image.MAX_IMAGE_PIXELS = None
 
 
 @dataclass(frozen=True)
@@ -63,41 +69,39 @@ def check_image(data: bytes, declared: str | None, max_pixels: int) -> CheckedIm
     if "image" not in declared_type:
         raise InvalidInput(f"Not Image File ({declared_type or 'none'})")
     image = _open(data, max_pixels)
-    found = TYPES[str(image.format)]
+    found = TYPES[SAME_AS.get(str(image.format), str(image.format))]
     if declared_type != found.content_type:
         raise InvalidInput(
             f"Invalid file (sent type: {declared_type}, detected type: [{found.content_type}])"
         )
     width, height = image.size
-    _decode_fully(image)
+    _decode_fully(image, max_pixels)
     return CheckedImage(found, width, height)
 
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            # Pillow's own bomb guard warns, then raises, above its default limit; ours is
-            # the configured one, checked just below.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=list(TYPES))
-    except Image.DecompressionBombError:
-        raise InvalidInput(f"Image is too large (more than {max_pixels} pixels)") from None
+        image = Image.open(io.BytesIO(data), formats=list(TYPES))
     except (UnidentifiedImageError, OSError, ValueError):
         raise InvalidInput("Invalid file: not a PNG, JPEG, GIF or WebP image") from None
-    width, height = image.size
-    if width * height > max_pixels:
-        raise InvalidInput(f"Image is too large: {width}x{height} pixels (more than {max_pixels})")
+    _check_pixels(image, max_pixels)
     if getattr(image, "n_frames", 1) > MAX_FRAMES:
         raise InvalidInput(f"Image has too many frames (more than {MAX_FRAMES})")
     return image
 
 
-def _decode_fully(image: Image.Image) -> None:
+def _check_pixels(image: Image.Image, max_pixels: int) -> None:
+    width, height = image.size
+    if width * height > max_pixels:
+        raise InvalidInput(f"Image is too large: {width}x{height} pixels (more than {max_pixels})")
+
+
+def _decode_fully(image: Image.Image, max_pixels: int) -> None:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            for frame in range(getattr(image, "n_frames", 1)):
-                image.seek(frame)
-                image.load()
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        for frame in range(getattr(image, "n_frames", 1)):
+            image.seek(frame)
+            # A later GIF frame can be larger than the header said: check before decoding it.
+            _check_pixels(image, max_pixels)
+            image.load()
+    except (OSError, ValueError, SyntaxError, EOFError):
         raise InvalidInput("Invalid file: the image data is damaged or truncated") from None

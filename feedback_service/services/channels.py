@@ -73,7 +73,8 @@ def normalise_image_domain(host: str) -> str:
         parsed = ada_url.URL(f"https://{candidate}/").hostname
     except ValueError:
         parsed = None
-    if not candidate or parsed != candidate.lower():
+    # Anything that would make the text more than a host (a path, a port, user info...).
+    if not candidate or parsed is None or any(c in candidate for c in "/\\@:?#% "):
         raise InvalidInput(
             f"invalid image domain: {host!r} (expected a host name such as cdn.example.com)"
         )
