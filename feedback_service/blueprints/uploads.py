@@ -81,16 +81,14 @@ def serve(key: str) -> Response:
 def upload(key: str) -> Response:
     key = _stored_key(key)
     limits = image_limits()
-    request.max_content_length = limits.max_file_bytes
-    images.accept_signed_upload(
-        local_store(),
-        current_app.config["SECRET_KEY"],
-        key,
-        request.args,
-        request.get_data(cache=False),
-        request.mimetype,
-        limits,
+    local = local_store()
+    # The URL is checked before the body is read: a forged one costs no upload.
+    content_type = images.authorize_upload(
+        local, current_app.config["SECRET_KEY"], key, request.args
     )
+    request.max_content_length = limits.max_file_bytes
+    data = request.get_data(cache=False)
+    images.store_signed_upload(local, key, content_type, data, request.mimetype, limits)
     return Response(status=200)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from feedback_service.errors import InvalidInput
 
@@ -64,44 +64,62 @@ def canonical_type(declared: str | None) -> str:
 
 
 def check_image(data: bytes, declared: str | None, max_pixels: int) -> CheckedImage:
-    """:raises InvalidInput: with the reference server's messages where it has one."""
+    """:raises InvalidInput: with the reference server's messages where it has one.
+
+    ``max_pixels`` bounds one image, all the frames of an animation together, so decoding
+    any accepted file costs at most that many pixels.
+    """
     declared_type = canonical_type(declared)
     if "image" not in declared_type:
         raise InvalidInput(f"Not Image File ({declared_type or 'none'})")
-    image = _open(data, max_pixels)
-    found = TYPES[SAME_AS.get(str(image.format), str(image.format))]
-    if declared_type != found.content_type:
-        raise InvalidInput(
-            f"Invalid file (sent type: {declared_type}, detected type: [{found.content_type}])"
-        )
-    width, height = image.size
-    _decode_fully(image, max_pixels)
+    image = _open(data)
+    try:
+        found = TYPES[SAME_AS.get(str(image.format), str(image.format))]
+        if declared_type != found.content_type:
+            raise InvalidInput(
+                f"Invalid file (sent type: {declared_type}, detected type: [{found.content_type}])"
+            )
+        width, height = image.size
+        _decode_within(image, max_pixels)
+    except InvalidInput:
+        raise
+    except Exception:
+        # A crafted file can fail anywhere inside a decoder (struct, index, type errors...):
+        # whatever the decoder throws, the file is not an image we accept.
+        raise InvalidInput("Invalid file: the image data is damaged or truncated") from None
     return CheckedImage(found, width, height)
 
 
-def _open(data: bytes, max_pixels: int) -> Image.Image:
+def _open(data: bytes) -> Image.Image:
     try:
-        image = Image.open(io.BytesIO(data), formats=list(TYPES))
-    except (UnidentifiedImageError, OSError, ValueError):
+        return Image.open(io.BytesIO(data), formats=list(TYPES))
+    except Exception:
         raise InvalidInput("Invalid file: not a PNG, JPEG, GIF or WebP image") from None
-    _check_pixels(image, max_pixels)
-    if getattr(image, "n_frames", 1) > MAX_FRAMES:
-        raise InvalidInput(f"Image has too many frames (more than {MAX_FRAMES})")
-    return image
 
 
-def _check_pixels(image: Image.Image, max_pixels: int) -> None:
+def _too_large(image: Image.Image, max_pixels: int) -> InvalidInput:
     width, height = image.size
+    return InvalidInput(f"Image is too large: {width}x{height} pixels (more than {max_pixels})")
+
+
+def _decode_within(image: Image.Image, max_pixels: int) -> None:
+    """Decode every frame, refusing before a frame would take the total past ``max_pixels``."""
+    width, height = image.size
+    frames = getattr(image, "n_frames", 1)
     if width * height > max_pixels:
-        raise InvalidInput(f"Image is too large: {width}x{height} pixels (more than {max_pixels})")
-
-
-def _decode_fully(image: Image.Image, max_pixels: int) -> None:
-    try:
-        for frame in range(getattr(image, "n_frames", 1)):
-            image.seek(frame)
-            # A later GIF frame can be larger than the header said: check before decoding it.
-            _check_pixels(image, max_pixels)
-            image.load()
-    except (OSError, ValueError, SyntaxError, EOFError):
-        raise InvalidInput("Invalid file: the image data is damaged or truncated") from None
+        raise _too_large(image, max_pixels)
+    if frames > MAX_FRAMES:
+        raise InvalidInput(f"Image has too many frames (more than {MAX_FRAMES})")
+    if width * height * frames > max_pixels:
+        raise InvalidInput(
+            f"Animation is too large: {frames} frames of {width}x{height} pixels "
+            f"(more than {max_pixels} pixels in all)"
+        )
+    decoded = 0
+    for frame in range(frames):
+        image.seek(frame)
+        # A later GIF frame can be larger than the header said: count it before decoding it.
+        decoded += image.size[0] * image.size[1]
+        if decoded > max_pixels:
+            raise _too_large(image, max_pixels)
+        image.load()

@@ -31,6 +31,9 @@ JSON_FORMATS = {
 }
 
 
+USED = "Upload URL has been used already"
+
+
 class ImageStorageUnavailable(AppError):
     status = 503
     default_message = "failed to upload images"
@@ -78,7 +81,7 @@ def form_values(channel: Channel, form: Mapping[str, str]) -> dict[str, Any]:
 def _json_or_text(text: str, accepted: tuple[type, ...]) -> Any:
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
     return value if isinstance(value, accepted) and not isinstance(value, bool) else text
 
@@ -158,27 +161,36 @@ def upload_url(
     return signed_url(local.base_url, secret, key, content_type, int(time.time()) + ttl)
 
 
-def accept_signed_upload(
-    local: LocalStore,
-    secret: str,
-    key: str,
-    query: Mapping[str, str],
-    data: bytes,
-    declared_type: str | None,
-    limits: ImageLimits,
-) -> None:
-    """Store a PUT to a signed URL after the same content checks as any upload.
+def authorize_upload(local: LocalStore, secret: str, key: str, query: Mapping[str, str]) -> str:
+    """Check a signed URL before its body is read; the content type it was signed for.
 
-    :raises UploadRefused: tampered, expired or used URL. :raises InvalidInput: a bad image.
+    :raises UploadRefused: tampered, expired or used URL.
     """
     content_type = query.get("type", "")
     check_signature(
         secret, key, content_type, query.get("expires", ""), query.get("signature", ""), time.time()
     )
+    if local.path(key).exists():
+        raise UploadRefused(USED)
+    return content_type
+
+
+def store_signed_upload(
+    local: LocalStore,
+    key: str,
+    content_type: str,
+    data: bytes,
+    declared_type: str | None,
+    limits: ImageLimits,
+) -> None:
+    """Store the body of an authorized upload after the same content checks as any upload.
+
+    :raises InvalidInput: a bad image. :raises UploadRefused: another upload won the key.
+    """
     if len(data) > limits.max_file_bytes:
         raise InvalidInput(f"image is larger than {limits.max_file_bytes} bytes")
     image = check_image(data, declared_type, limits.max_pixels)
     if image.type.content_type != content_type:
         raise InvalidInput(f"this upload URL is for {content_type}, not {image.type.content_type}")
     if not local.put_new(key, data):
-        raise UploadRefused("Upload URL has been used already")
+        raise UploadRefused(USED)

@@ -11,6 +11,8 @@ from feedback_service.errors import InvalidInput
 from feedback_service.services import channels, images
 from feedback_service.services.images import UploadedFile
 
+MAX_FIELD_PARTS = 200
+
 
 def _files(max_files: int, max_bytes: int) -> list[UploadedFile]:
     files: list[UploadedFile] = []
@@ -28,6 +30,8 @@ def create_feedback_with_images(project_id: int, channel_id: int) -> tuple[dict[
     # The channel is checked first, as on every route: a foreign one answers like a missing one.
     channel = channels.get_channel(project_id, channel_id)
     request.max_content_length = current_app.config["UPLOAD_MAX_REQUEST_BYTES"]
+    # Files plus room for every field of a channel; beyond, 413 before parts pile up.
+    request.max_form_parts = current_app.config["UPLOAD_MAX_FILES"] + MAX_FIELD_PARTS
     if request.mimetype != "multipart/form-data":
         raise InvalidInput("the body must be multipart/form-data")
     limits = image_limits()
