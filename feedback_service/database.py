@@ -24,6 +24,11 @@ from feedback_service.extensions import db
 from feedback_service.repositories.text_match import python_unicode_contains
 
 WRITE_OPTION = "feedback_service_write"
+# SQLite's message when its write lock stayed taken past the busy timeout; the writer queue
+# below reports its own timeout the same way, so every surface answers both alike (503).
+LOCKED = "database is locked"
+# Seconds a client is told to wait (Retry-After) after such a timeout.
+BUSY_RETRY_AFTER = 1
 # Per database file, one writer per process asks SQLite for the write lock; the process's
 # other writing threads queue on this lock. SQLite's busy handler polls with growing sleeps,
 # so among dozens of waiters it can pass one over until its timeout ends (measured: 1 toggle
@@ -69,6 +74,11 @@ def _writer_lock(database: str | None) -> threading.Lock:
         return _writers.setdefault(database, threading.Lock())
 
 
+def is_busy(error: OperationalError) -> bool:
+    """Whether the database (or this process's writer queue) stayed locked past the timeout."""
+    return LOCKED in str(error.orig)
+
+
 @contextmanager
 def _writer_slot(session: Session) -> Iterator[None]:
     engine = session.get_bind()
@@ -78,10 +88,7 @@ def _writer_slot(session: Session) -> Iterator[None]:
     writer = _writer_lock(engine.url.database)
     timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
     if not writer.acquire(timeout=timeout):
-        # Reported like SQLite's own lock timeout, which the surfaces answer with 503.
-        raise OperationalError(
-            "BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked")
-        )
+        raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError(LOCKED))
     try:
         yield
     finally:

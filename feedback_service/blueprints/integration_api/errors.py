@@ -15,11 +15,8 @@ from flask import Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from feedback_service.database import BUSY_RETRY_AFTER, is_busy
 from feedback_service.errors import AppError
-
-# Seconds a client should wait when SQLite's write lock stayed busy past the busy timeout.
-BUSY_RETRY_AFTER = 1
-
 
 # NestJS's reason phrases, fixed here because Python's change between versions
 # (413 became "Content Too Large" in 3.13).
@@ -82,7 +79,7 @@ def werkzeug_error(error: HTTPException) -> Response:
 
 
 def database_error(error: OperationalError) -> Response:
-    if "database is locked" not in str(error.orig):
+    if not is_busy(error):
         return internal_error(error)
     current_app.logger.warning("database busy past the busy timeout: %s", request_path())
     response = http_error(503, "The database is busy; retry shortly")

@@ -13,10 +13,10 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from feedback_service.database import BUSY_RETRY_AFTER, is_busy
 from feedback_service.errors import AppError, InvalidInput
 from feedback_service.schemas.base import flatten_messages
 
-BUSY_RETRY_AFTER = 1
 MESSAGES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -74,7 +74,7 @@ def werkzeug_error(failure: HTTPException) -> Response:
 
 
 def database_error(failure: OperationalError) -> Response:
-    if "database is locked" not in str(failure.orig):
+    if not is_busy(failure):
         return internal_error(failure)
     current_app.logger.warning("database busy past the busy timeout: %s", request.path)
     response = error(503, MESSAGES[503])
