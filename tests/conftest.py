@@ -18,7 +18,8 @@ from flask.testing import FlaskClient
 from feedback_service import create_app
 from feedback_service.extensions import db
 from feedback_service.schema import upgrade_to_head
-from tests.factories import World, build_world
+from tests.cli_runner import Cli
+from tests.factories import World, build_world, make_channel, make_project
 from tests.helpers import MASTER_KEY
 
 
@@ -91,3 +92,17 @@ def master_client(app: Flask, database_path: Path) -> Iterator[FlaskClient]:
     yield master_app.test_client()
     with master_app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_path: Path) -> Cli:
+    """The console script, as a process, on the migrated database the ``app`` fixture uses."""
+    return Cli(tmp_path / "instance", database_path)
+
+
+@pytest.fixture
+def shop(app: Flask) -> int:
+    """A project "Shop" with a plain channel "web" (no custom fields); its id."""
+    project_id = make_project(app, "Shop")
+    make_channel(app, project_id, "web", specs=())
+    return project_id

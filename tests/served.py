@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.test_cli import CONSOLE_SCRIPT, Cli
+from tests.cli_runner import CONSOLE_SCRIPT, Cli
 from tests.test_e2e_serve import (
     GRACEFUL_TIMEOUT,
     STARTUP_TIMEOUT,

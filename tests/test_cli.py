@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import sqlite3
-import subprocess
 import sys
-from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,71 +10,18 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from feedback_service.schema import MIGRATIONS_DIRECTORY
-from tests.factories import make_channel, make_project
+from tests.cli_runner import Cli, query
+from tests.factories import make_project
 
-CONSOLE_SCRIPT = Path(sys.executable).parent / "feedback-service"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROJECT_KEYS = {"id", "name", "description", "timezone", "createdAt", "updatedAt"}
 DEFAULT_FIELD_KEYS = ["id", "createdAt", "updatedAt", "issues"]
-
-
-@dataclass
-class Cli:
-    """Runs ``feedback-service`` (or another launcher) on one instance folder and database."""
-
-    instance: Path
-    database: Path
-    launcher: tuple[str, ...] = (str(CONSOLE_SCRIPT),)
-    cwd: Path | None = None
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = {
-            name: value for name, value in os.environ.items() if not name.startswith("FEEDBACK_")
-        }
-        env["FEEDBACK_INSTANCE_PATH"] = str(self.instance)
-        env["FEEDBACK_DATABASE_URL"] = f"sqlite:///{self.database}"
-        return env
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*self.launcher, *args],
-            env=self.env,
-            cwd=self.cwd or self.instance.parent,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-
-    def ok(self, *args: str) -> subprocess.CompletedProcess[str]:
-        result = self.run(*args)
-        assert result.returncode == 0, result.stderr
-        return result
-
-    def json(self, *args: str) -> dict[str, Any]:
-        """Run with ``--json``; stdout must be exactly one JSON object."""
-        payload = json.loads(self.ok(*args, "--json").stdout)
-        assert isinstance(payload, dict)
-        return payload
-
-    def fails(self, *args: str) -> str:
-        """Run a command that must fail; its stderr, after checking stdout stayed empty."""
-        result = self.run(*args)
-        assert result.returncode != 0, result.stdout
-        assert result.stdout == ""
-        return result.stderr
 
 
 def head_revision() -> str:
     head = ScriptDirectory(str(MIGRATIONS_DIRECTORY)).get_current_head()
     assert head is not None
     return head
-
-
-def query(database: Path, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(database)) as connection:
-        return connection.execute(statement, params).fetchall()
 
 
 def schema_of(database: Path) -> list[tuple[Any, ...]]:
@@ -91,20 +32,6 @@ def schema_of(database: Path) -> list[tuple[Any, ...]]:
 def fresh_cli(tmp_path: Path) -> Cli:
     """The command line on a database file that ``init-db`` has not created yet."""
     return Cli(tmp_path / "instance", tmp_path / "fresh.sqlite")
-
-
-@pytest.fixture
-def cli(tmp_path: Path, database_path: Path) -> Cli:
-    """The command line on a migrated database (the same file the ``app`` fixture uses)."""
-    return Cli(tmp_path / "instance", database_path)
-
-
-@pytest.fixture
-def shop(app) -> int:
-    """A project "Shop" with a channel "web"; its id."""
-    project_id = make_project(app, "Shop")
-    make_channel(app, project_id, "web", specs=())
-    return project_id
 
 
 def test_init_db_twice_succeeds_and_records_the_head_revision(fresh_cli):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from flask import Flask
 from feedback_service.services.channel_images import S3Changes, configure_images
 from tests.factories import World
 from tests.helpers import Sql, database_rows
-from tests.test_cli import Cli
 
 SECRET = "cli-s3-secret-5e8b2a91d0-never-printed"
 ENDPOINT = "https://s3.eu-west-1.amazonaws.com"
@@ -27,23 +25,6 @@ SETTINGS = (
     "image_storage, s3_endpoint, s3_bucket, s3_region, s3_access_key_id, s3_secret_access_key, "
     "image_domains"
 )
-
-
-@dataclass
-class ImagesCli(Cli):
-    """The command line with extra environment variables (``FEEDBACK_S3_SECRET_ACCESS_KEY``)."""
-
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {**super().env, **self.extra_env}
-
-
-@pytest.fixture
-def cli(tmp_path: Path, database_path: Path, app: Flask) -> ImagesCli:
-    """The console script, as a process, on the test database."""
-    return ImagesCli(tmp_path / "instance", database_path)
 
 
 @dataclass

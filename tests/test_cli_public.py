@@ -10,16 +10,14 @@ import hashlib
 import hmac
 import json
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 
 from feedback_service.services import boards, public_keys, public_origins
-from tests.factories import make_channel, make_project
+from tests.cli_runner import Cli, query
+from tests.factories import make_project
 from tests.helpers import assert_json
-from tests.test_cli import Cli, query
 
 DEFAULT_FIELD_KEYS = ["id", "createdAt", "updatedAt", "issues"]
 TYPES = ["bug", "idea", "question", "other"]
@@ -28,20 +26,6 @@ PUBLIC_KEY = re.compile(r"fhpk_[A-Za-z0-9_-]{20,}")
 INVALID_API_KEY = {"error": "Invalid API key"}
 # Tables the refused commands of this module could touch.
 TABLES = ("project", "channel", "field", "option", "public_key", "end_user")
-
-
-@pytest.fixture
-def cli(tmp_path: Path, database_path: Path) -> Cli:
-    """The command line on the migrated database the ``app`` fixture uses."""
-    return Cli(tmp_path / "instance", database_path)
-
-
-@pytest.fixture
-def shop(app) -> int:
-    """A project "Shop" with a plain (non-board) channel "web"; its id."""
-    project_id = make_project(app, "Shop")
-    make_channel(app, project_id, "web", specs=())
-    return project_id
 
 
 def snapshot(cli: Cli) -> dict[str, list[tuple[Any, ...]]]:

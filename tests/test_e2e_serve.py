@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_cli import CONSOLE_SCRIPT, Cli
+from tests.cli_runner import CONSOLE_SCRIPT, Cli
 
 STARTUP_TIMEOUT = 20.0
 # gunicorn's graceful_timeout as `feedback-service serve` configures it.

@@ -27,10 +27,10 @@ from feedback_service.extensions import db
 from feedback_service.ratelimit_storage import PURGE_EVERY, SQLiteStorage, path_from_uri
 from feedback_service.services import boards, public_keys
 from tests import served
+from tests.cli_runner import query
 from tests.conftest import make_test_app
 from tests.factories import make_project
 from tests.served import Reply, Served, Site
-from tests.test_cli import query
 
 REDIS_URI = "redis://127.0.0.1:6379"
 # Nothing listens on port 1: the limiter's store is down from the start.

@@ -31,10 +31,10 @@ from werkzeug.test import TestResponse
 
 from feedback_service.extensions import db
 from feedback_service.services.channel_images import S3Changes, configure_images
+from tests.cli_runner import Cli
 from tests.conftest import make_test_app
 from tests.factories import ProjectWorld
 from tests.helpers import assert_json, bad_request, database_rows
-from tests.test_cli import Cli
 
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 ACCESS_KEY_ID = "test"

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from tests import served
+from tests.cli_runner import query
 from tests.served import Call, Reply, Served, Site
-from tests.test_cli import query
 
 WORKERS = 4
 THREADS = 8
