@@ -36,6 +36,16 @@ def bad_request(path: str, message: str | list[str]) -> dict[str, Any]:
     return {"message": message, "error": "Bad Request", "statusCode": 400, "path": path}
 
 
+def too_large(path: str) -> dict[str, Any]:
+    """The NestJS 413 body of a request over a size limit."""
+    return {
+        "message": "Request body is too large",
+        "error": "Payload Too Large",
+        "statusCode": 413,
+        "path": path,
+    }
+
+
 def forbidden(path: str) -> dict[str, Any]:
     """The 403 body of a request without a valid key for the project."""
     return {"message": "Forbidden resource", "error": "Forbidden", "statusCode": 403, "path": path}

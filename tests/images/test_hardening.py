@@ -8,7 +8,7 @@ import io
 from PIL import Image
 
 from feedback_service.images.checks import check_image
-from tests.helpers import assert_json, bad_request
+from tests.helpers import assert_json, bad_request, too_large
 from tests.images import corpus
 from tests.images.test_multipart import (
     assert_refused,
@@ -77,8 +77,7 @@ def test_more_form_parts_than_files_and_fields_need_is_413(app, client, world, s
     rows = database_rows(sql)
     parts = {f"field{n}": "x" for n in range(app.config["UPLOAD_MAX_FILES"] + 201)}
     response = post(client, world.a, parts)
-    assert response.status_code == 413
-    assert response.get_json()["statusCode"] == 413
+    assert_json(response, 413, too_large(upload_path(world.a)))
     assert database_rows(sql) == rows
 
 

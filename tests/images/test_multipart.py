@@ -24,7 +24,7 @@ from feedback_service.services.channel_images import configure_images
 from feedback_service.services.channels import FieldSpec
 from tests.conftest import make_test_app
 from tests.factories import ProjectWorld, World, make_channel
-from tests.helpers import Sql, assert_json, bad_request, domain_error, forbidden
+from tests.helpers import Sql, assert_json, bad_request, domain_error, forbidden, too_large
 from tests.helpers import database_rows as all_rows
 from tests.images import corpus
 from tests.images.corpus import BadFile, GoodImage
@@ -565,16 +565,7 @@ def test_a_request_over_the_size_limit_is_413_in_the_nestjs_shape(app, world, sq
 
     response = post(client, world.a, {"shots": part(corpus.png() + bytes(6000))})
 
-    assert_json(
-        response,
-        413,
-        {
-            "message": "Request body is too large",
-            "error": "Payload Too Large",
-            "statusCode": 413,
-            "path": upload_path(world.a),
-        },
-    )
+    assert_json(response, 413, too_large(upload_path(world.a)))
     assert files_on_disk(app) == {}
     assert database_rows(sql) == before
 
@@ -603,16 +594,7 @@ def test_a_streamed_request_without_content_length_is_limited_too(app, world, sq
     )
     gc.collect()  # while the warning filter above applies
 
-    assert_json(
-        response,
-        413,
-        {
-            "message": "Request body is too large",
-            "error": "Payload Too Large",
-            "statusCode": 413,
-            "path": upload_path(world.a),
-        },
-    )
+    assert_json(response, 413, too_large(upload_path(world.a)))
     assert files_on_disk(app) == {}
     assert database_rows(sql) == before
 
