@@ -18,9 +18,13 @@ def find_end_user(session: Session, project_id: int, external_id: str) -> EndUse
 def ensure_end_user(session: Session, project_id: int, external_id: str) -> EndUser:
     """The project's end user with this external id, created if missing.
 
-    The insert ignores a row that a concurrent transaction created first, so two first
-    requests of one user never fail on the unique key.
+    Most calls find the user (every vote and comment of a known user comes here), so the
+    lookup comes first. The insert ignores a row that a concurrent transaction created
+    meanwhile, so two first requests of one user never fail on the unique key.
     """
+    end_user = find_end_user(session, project_id, external_id)
+    if end_user is not None:
+        return end_user
     now = utcnow()
     row = {"project_id": project_id, "external_id": external_id, "created_at": now}
     insert_ignoring_duplicates(session, EndUser.__table__, {**row, "updated_at": now})
