@@ -10,12 +10,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback_service import cli, http_errors, rate_limits
-from feedback_service.blueprints import integration_api, operations, public_api, uploads
+from feedback_service.blueprints import admin, integration_api, operations, public_api, uploads
 from feedback_service.config import load_config
 from feedback_service.database import configure_engine
-from feedback_service.extensions import db, migrate
+from feedback_service.extensions import csrf, db, migrate
 from feedback_service.json_provider import StrictJSONProvider
 from feedback_service.schema import MIGRATIONS_DIRECTORY
+from feedback_service.sessions import ConsoleSessionInterface
 
 
 def _instance_path_from_environment() -> str | None:
@@ -50,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, test_config)
     app.json = StrictJSONProvider(app)
+    app.session_interface = ConsoleSessionInterface()
 
     db.init_app(app)
     configure_engine(app)
@@ -59,6 +61,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(integration_api.bp)
     app.register_blueprint(public_api.bp)
     app.register_blueprint(uploads.bp)
+    app.register_blueprint(admin.bp)
+    csrf.init_app(app)
     rate_limits.init_app(app, public_api=public_api.bp, integration_api=integration_api.bp)
     _trust_proxies(app)
     http_errors.init_app(app)

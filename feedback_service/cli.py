@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from feedback_service.errors import AppError
-from feedback_service.models import Channel, FieldFormat, FieldProperty
+from feedback_service.models import Channel, FieldFormat, FieldProperty, Role
 from feedback_service.schema import head_revision, schema_is_current, upgrade_to_head
 from feedback_service.schemas.integration import FieldOut, ProjectOut
 from feedback_service.services import (
+    admin_users,
     api_keys,
     boards,
     channel_images,
@@ -30,6 +32,7 @@ from feedback_service.services import (
     public_keys,
     public_origins,
 )
+from feedback_service.services.admin_users import NewUser
 from feedback_service.services.channels import FieldSpec
 from feedback_service.timezones import DEFAULT_TIMEZONE
 
@@ -339,6 +342,48 @@ def allowed_origins_command(
     )
 
 
+def read_new_password() -> str:
+    """From a hidden prompt (asked twice) on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.command("create-admin")
+@with_appcontext
+@click.option("--email", required=True)
+@click.option("--name", default=None)
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.admin.value,
+    show_default=True,
+)
+@json_option
+@needs_current_schema
+def create_admin_command(email: str, name: str | None, role: str, as_json: bool) -> None:
+    """Create a console user; the password comes from a prompt or the first line of stdin."""
+    user = admin_users.create_user(
+        NewUser(email=email, password=read_new_password(), role=Role(role), name=name)
+    )
+    payload = {"id": user.id, "email": user.email, "name": user.name, "role": user.role.value}
+    emit(as_json, payload, f"created {user.role.value} {user.email}")
+
+
+def announce_setup_link(app: Flask, host: str, port: int) -> None:
+    """On a database without console users, print a one-time link that creates the first."""
+    token = admin_users.issue_setup_token()
+    if token is None:
+        return
+    base = app.config["PUBLIC_URL"] or f"http://{host}:{port}"
+    path = f"/admin/setup/{token}"
+    click.echo(
+        f"No console user yet. Create the first admin within "
+        f"{admin_users.SETUP_TOKEN_TTL.seconds // 60} minutes at:\n  {base.rstrip('/')}{path}",
+        err=True,
+    )
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -359,11 +404,13 @@ def serve_command(host: str, port: int, workers: int, threads: int, migrate: boo
         upgrade_to_head()
     elif not schema_is_current():
         raise click.ClickException("the database schema is not up to date: run init-db")
+    announce_setup_link(current_app, host, port)
     serve(host=host, port=port, workers=workers, threads=threads)
 
 
 COMMANDS = (
     init_db_command,
+    create_admin_command,
     create_project_command,
     create_channel_command,
     create_api_key_command,

@@ -26,6 +26,7 @@ STRING_KEYS = (
     "RATELIMIT_PUBLIC_READ",
     "RATELIMIT_PUBLIC_WRITE",
     "RATELIMIT_INTEGRATION",
+    "RATELIMIT_ADMIN_LOGIN",
     "UPLOAD_FOLDER",
     "PUBLIC_URL",
 )
@@ -74,8 +75,17 @@ class DefaultConfig:
     RATELIMIT_PUBLIC_WRITE = "60 per minute"
     # Integration API, per presented API key.
     RATELIMIT_INTEGRATION = "6000 per minute"
+    # Sign-in attempts on the console, per client address and, separately, per account.
+    RATELIMIT_ADMIN_LOGIN = "10 per minute"
+    # The console's session cookie; it is also marked Secure on every https request.
+    SESSION_COOKIE_NAME = "feedback_console"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # A console session ends after this many seconds without a request.
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    # CSRF tokens are checked by the console only (the APIs are not signed in by cookie).
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:

@@ -97,3 +97,13 @@ class OriginNotAllowed(AppError):
 
     status = 403
     default_message = "Origin not allowed"
+
+
+class UserNotFound(AppError):
+    status = 404
+    default_message = "user is not found"
+
+
+class SetupClosed(AppError):
+    status = 404
+    default_message = "this setup link has expired or was already used"

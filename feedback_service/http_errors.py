@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from feedback_service.blueprints.admin import errors as console_errors
 from feedback_service.blueprints.integration_api import errors as integration_errors
 from feedback_service.blueprints.public_api import cors
 from feedback_service.blueprints.public_api import errors as public_errors
@@ -23,12 +24,16 @@ def handle_http_error(error: HTTPException) -> Response | HTTPException:
         return cors.add_headers(public_errors.werkzeug_error(error))
     if _under("/api"):
         return integration_errors.werkzeug_error(error)
+    if _under("/admin"):
+        return console_errors.error_page(error)
     return error
 
 
 def handle_unexpected_error(error: Exception) -> Response:
     if _under("/api/v1"):
         return public_errors.internal_error(error)
+    if _under("/admin"):
+        return console_errors.internal_error(error)
     return integration_errors.internal_error(error)
 
 

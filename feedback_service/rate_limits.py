@@ -55,4 +55,25 @@ def init_app(app: Flask, public_api: Blueprint, integration_api: Blueprint) -> L
     limiter.shared_limit(
         configured("RATELIMIT_INTEGRATION"), scope="integration", key_func=integration_key
     )(integration_api)
+    _limit_console_sign_in(app, limiter)
     return limiter
+
+
+def submitted_email() -> str:
+    """Per account named in a sign-in form, so guesses spread over many addresses still count."""
+    email = request.form.get("email", "").strip().lower()
+    return hashlib.sha256(email.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _limit_console_sign_in(app: Flask, limiter: Limiter) -> None:
+    """Sign-in and first-run forms: per client address, and per account for sign-in."""
+    limit = configured("RATELIMIT_ADMIN_LOGIN")
+    per_client = limiter.limit(limit, key_func=client_key, methods=["POST"], scope="admin-login")
+    per_account = limiter.limit(
+        limit, key_func=submitted_email, methods=["POST"], scope="admin-login-account"
+    )
+    # The views exist once the console is registered; wrapping them keeps the limits in
+    # this module with the others.
+    views = app.view_functions
+    views["admin.login"] = per_account(per_client(views["admin.login"]))
+    views["admin.setup"] = per_client(views["admin.setup"])

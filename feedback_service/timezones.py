@@ -45,3 +45,9 @@ def describe_timezone(name: str, *, now: datetime | None = None) -> dict[str, st
         "name": name,
         "offset": f"{sign}{hours:02d}:{minutes:02d}",
     }
+
+
+@cache
+def timezone_names() -> list[str]:
+    """Every IANA zone name, sorted: the choices a form offers."""
+    return sorted(available_timezones())

@@ -1,5 +1,6 @@
 """Every model, imported here so the metadata (and Alembic) sees all tables."""
 
+from feedback_service.models.admin import AdminUser, Role, SetupToken
 from feedback_service.models.board import Comment, EndUser, PublicKey, Vote
 from feedback_service.models.feedback import Feedback, feedback_issue
 from feedback_service.models.issue import Category, Issue, IssueStatus
@@ -18,6 +19,7 @@ from feedback_service.models.search import FTS_TABLE, FTS_TEXT_COLUMNS, Feedback
 __all__ = [
     "FTS_TABLE",
     "FTS_TEXT_COLUMNS",
+    "AdminUser",
     "ApiKey",
     "Category",
     "Channel",
@@ -34,6 +36,8 @@ __all__ = [
     "Option",
     "Project",
     "PublicKey",
+    "Role",
+    "SetupToken",
     "Vote",
     "feedback_issue",
 ]

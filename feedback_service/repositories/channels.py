@@ -19,3 +19,8 @@ def get_channel(session: Session, project_id: int, channel_id: int) -> Channel |
 def channel_name_taken(session: Session, project_id: int, name: str) -> bool:
     stmt = select(Channel.id).where(Channel.project_id == project_id, Channel.name == name)
     return session.scalar(stmt) is not None
+
+
+def list_channels(session: Session, project_id: int) -> list[Channel]:
+    stmt = select(Channel).where(Channel.project_id == project_id).order_by(Channel.name)
+    return list(session.scalars(stmt))

@@ -12,3 +12,7 @@ def get_project(session: Session, project_id: int) -> Project | None:
 
 def project_name_taken(session: Session, name: str) -> bool:
     return session.scalar(select(Project.id).where(Project.name == name)) is not None
+
+
+def list_projects(session: Session) -> list[Project]:
+    return list(session.scalars(select(Project).order_by(Project.name)))

@@ -156,3 +156,9 @@ def active_fields(project_id: int, channel_id: int) -> list[Field]:
     """The fields the integration API lists. :raises ChannelNotFound:"""
     channel = get_channel(project_id, channel_id)
     return [f for f in channel.fields if f.status is FieldStatus.ACTIVE]
+
+
+def list_channels(project_id: int) -> list[Channel]:
+    """The project's channels by name (without their fields)."""
+    with unit_of_work(write=False) as session:
+        return repo.list_channels(session, project_id)
