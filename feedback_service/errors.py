@@ -107,3 +107,8 @@ class UserNotFound(AppError):
 class SetupClosed(AppError):
     status = 404
     default_message = "this setup link has expired or was already used"
+
+
+class FieldNotFound(AppError):
+    status = 404
+    default_message = "field is not found"

@@ -38,6 +38,9 @@ def init_app(app: Flask, public_api: Blueprint, integration_api: Blueprint) -> L
         in_memory_fallback_enabled=True,
     )
     limiter.init_app(app)
+    # Limits hold only a weak reference to their limiter, and a disabled limiter does not
+    # register itself with the app: without this reference, a limited view would fail.
+    app.extensions["feedback_service.limiter"] = limiter
     limiter.shared_limit(
         configured("RATELIMIT_PUBLIC_READ"),
         scope="public-read",

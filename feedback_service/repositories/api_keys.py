@@ -20,3 +20,8 @@ def get_key(session: Session, project_id: int, key_id: int) -> ApiKey | None:
 
 def mark_used(session: Session, key_id: int, when: datetime) -> None:
     session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=when))
+
+
+def list_keys(session: Session, project_id: int) -> list[ApiKey]:
+    stmt = select(ApiKey).where(ApiKey.project_id == project_id).order_by(ApiKey.id.desc())
+    return list(session.scalars(stmt))

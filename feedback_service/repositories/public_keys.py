@@ -29,3 +29,8 @@ def board_access_row(session: Session, raw_key: str) -> Row[Any] | None:
 def get_key(session: Session, project_id: int, key_id: int) -> PublicKey | None:
     stmt = select(PublicKey).where(PublicKey.id == key_id, PublicKey.project_id == project_id)
     return session.scalar(stmt)
+
+
+def list_keys(session: Session, project_id: int) -> list[PublicKey]:
+    stmt = select(PublicKey).where(PublicKey.project_id == project_id).order_by(PublicKey.id.desc())
+    return list(session.scalars(stmt))

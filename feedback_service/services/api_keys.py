@@ -69,3 +69,9 @@ def revoke_api_key(project_id: int, key_id: int) -> ApiKey:
         if key.revoked_at is None:
             key.revoked_at = utcnow()
     return key
+
+
+def list_api_keys(project_id: int) -> list[ApiKey]:
+    """The project's keys, newest first, revoked ones included (their hashes never leave)."""
+    with unit_of_work(write=False) as session:
+        return repo.list_keys(session, project_id)

@@ -46,7 +46,7 @@ class FieldSpec:
     options: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _check_field_specs(specs: Sequence[FieldSpec]) -> None:
+def check_field_specs(specs: Sequence[FieldSpec]) -> None:
     text_fields = sum(spec.format is FieldFormat.text for spec in specs)
     if text_fields > FTS_TEXT_COLUMNS:
         # Each text field has a column of its own in the full-text index.
@@ -81,6 +81,13 @@ def normalise_image_domain(host: str) -> str:
     return parsed
 
 
+def _channel_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"channel name must be 1 to {MAX_NAME_LENGTH} characters")
+    return name
+
+
 def create_channel(
     project_id: int,
     name: str,
@@ -95,10 +102,8 @@ def create_channel(
     :raises InvalidInput: bad name, field or domain. :raises ProjectNotFound:
     :raises Conflict: the project already has a channel of that name.
     """
-    name = name.strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"channel name must be 1 to {MAX_NAME_LENGTH} characters")
-    _check_field_specs(specs)
+    name = _channel_name(name)
+    check_field_specs(specs)
     domains = sorted({normalise_image_domain(host) for host in image_domains})
     with unit_of_work(write=True) as session:
         if projects_repo.get_project(session, project_id) is None:
@@ -156,6 +161,23 @@ def active_fields(project_id: int, channel_id: int) -> list[Field]:
     """The fields the integration API lists. :raises ChannelNotFound:"""
     channel = get_channel(project_id, channel_id)
     return [f for f in channel.fields if f.status is FieldStatus.ACTIVE]
+
+
+def update_channel(
+    project_id: int, channel_id: int, name: str, description: str | None, search_max_days: int
+) -> Channel:
+    """:raises ChannelNotFound: :raises InvalidInput: :raises Conflict: the name is taken."""
+    name = _channel_name(name)
+    if search_max_days == 0 or search_max_days < -1:
+        raise InvalidInput("the search window is a number of days, or -1 for unlimited")
+    with unit_of_work(write=True) as session:
+        channel = channel_in_project(session, project_id, channel_id)
+        if name != channel.name and repo.channel_name_taken(session, project_id, name):
+            raise Conflict(f"project {project_id} already has a channel named {name!r}")
+        channel.name = name
+        channel.description = description
+        channel.feedback_search_max_days = search_max_days
+        return channel
 
 
 def list_channels(project_id: int) -> list[Channel]:

@@ -70,3 +70,9 @@ def revoke_public_key(project_id: int, key_id: int) -> PublicKey:
         if key.revoked_at is None:
             key.revoked_at = utcnow()
     return key
+
+
+def list_public_keys(project_id: int) -> list[PublicKey]:
+    """The project's public keys, newest first, revoked ones included."""
+    with unit_of_work(write=False) as session:
+        return repo.list_keys(session, project_id)

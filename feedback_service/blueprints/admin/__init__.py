@@ -21,10 +21,12 @@ bp = Blueprint(
 # Imported for their routes, which register on `bp`.
 from feedback_service.blueprints.admin import (  # noqa: E402
     access,
+    channels,
+    keys,
     projects,
     sign_in,
     templating,
     users,
 )
 
-__all__ = ["access", "bp", "projects", "sign_in", "templating", "users"]
+__all__ = ["access", "bp", "channels", "keys", "projects", "sign_in", "templating", "users"]

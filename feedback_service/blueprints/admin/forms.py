@@ -6,18 +6,23 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from feedback_service.models import Role
 from feedback_service.services.admin_users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
-ROLE_CHOICES = [(role.value, role.value.capitalize()) for role in Role]
+ROLE_CHOICES = [SelectChoice(role.value, role.value.capitalize()) for role in Role]
+
+
+def form_status(form: FlaskForm) -> int:
+    """400 when a submitted form is shown again with its errors, else 200."""
+    return 400 if form.errors else 200
 
 
 def new_password(label: str = "Password") -> PasswordField:
@@ -25,7 +30,12 @@ def new_password(label: str = "Password") -> PasswordField:
         label,
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"A password needs at least {MIN_PASSWORD_LENGTH} characters "
+                f"(and at most {MAX_PASSWORD_LENGTH}).",
+            ),
         ],
     )
 
@@ -63,13 +73,3 @@ class ProjectForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=255)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
     timezone = StringField("Timezone", validators=[DataRequired(), Length(max=64)])
-
-
-class ChannelForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=255)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
-    search_max_days = IntegerField(
-        "Search window (days, -1 for unlimited)",
-        validators=[InputRequired(), NumberRange(min=-1, max=36_500)],
-        default=365,
-    )

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from feedback_service.blueprints.admin import bp
 from feedback_service.blueprints.admin.access import require_role, requires
-from feedback_service.blueprints.admin.forms import ProjectForm
+from feedback_service.blueprints.admin.forms import ProjectForm, form_status
 from feedback_service.errors import AppError
 from feedback_service.models import Role
 from feedback_service.services import projects
@@ -38,7 +38,8 @@ def project_new() -> ResponseReturnValue:
         else:
             flash(f"Project {project.name} created. Add a channel to start collecting feedback.")
             return redirect(url_for("admin.channels", project_id=project.id))
-    return render_template("admin/project_form.html", form=form, timezones=timezone_names())
+    page = render_template("admin/project_form.html", form=form, timezones=timezone_names())
+    return page, form_status(form)
 
 
 @bp.route("/projects/<int:project_id>/settings", methods=["GET", "POST"])
@@ -59,4 +60,5 @@ def project_settings(project_id: int) -> ResponseReturnValue:
         else:
             flash("Project saved.")
             return redirect(url_for("admin.project_settings", project_id=project_id))
-    return render_template("admin/project_form.html", form=form, timezones=timezone_names())
+    page = render_template("admin/project_form.html", form=form, timezones=timezone_names())
+    return page, form_status(form)

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from feedback_service.blueprints.admin import bp
 from feedback_service.blueprints.admin.access import safe_next, sign_in_session
-from feedback_service.blueprints.admin.forms import LoginForm, SetupForm
+from feedback_service.blueprints.admin.forms import LoginForm, SetupForm, form_status
 from feedback_service.errors import InvalidInput, SetupClosed
 from feedback_service.services import admin_users
 
@@ -51,4 +51,4 @@ def setup(token: str) -> ResponseReturnValue:
             sign_in_session(user)
             flash("Welcome. Your admin account is ready: create your first project.")
             return redirect(url_for("admin.projects"))
-    return render_template("admin/setup.html", form=form)
+    return render_template("admin/setup.html", form=form), form_status(form)

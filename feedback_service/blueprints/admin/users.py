@@ -7,7 +7,12 @@ from flask.typing import ResponseReturnValue
 
 from feedback_service.blueprints.admin import bp
 from feedback_service.blueprints.admin.access import current_user, requires, sign_in_session
-from feedback_service.blueprints.admin.forms import NewUserForm, PasswordForm, UserForm
+from feedback_service.blueprints.admin.forms import (
+    NewUserForm,
+    PasswordForm,
+    UserForm,
+    form_status,
+)
 from feedback_service.errors import AppError
 from feedback_service.models import Role
 from feedback_service.services import admin_users
@@ -33,7 +38,8 @@ def users() -> ResponseReturnValue:
         else:
             flash(f"{created.email} can now sign in as {created.role.value}.")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", form=form, users=admin_users.list_users())
+    page = render_template("admin/users.html", form=form, users=admin_users.list_users())
+    return page, form_status(form)
 
 
 @bp.post("/users/<int:user_id>")
@@ -66,4 +72,4 @@ def account() -> ResponseReturnValue:
         sign_in_session(refreshed)
         flash("Password changed. Other sessions of yours are signed out.")
         return redirect(url_for("admin.account"))
-    return render_template("admin/account.html", form=form)
+    return render_template("admin/account.html", form=form), form_status(form)
