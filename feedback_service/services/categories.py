@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -64,3 +65,22 @@ def delete_category(project_id: int, category_id: int) -> None:
         if category is None:
             raise CategoryNotFound()
         session.delete(category)
+
+
+@dataclass(frozen=True)
+class CategoryUsage:
+    category: Category
+    issue_count: int
+
+
+def all_categories(project_id: int) -> list[Category]:
+    """Every category of the project, by name (for pickers: a project has a handful)."""
+    with unit_of_work(write=False) as session:
+        return repo.all_categories(session, project_id)
+
+
+def categories_with_issue_counts(project_id: int) -> list[CategoryUsage]:
+    """Every category of the project by name, with how many issues it holds."""
+    with unit_of_work(write=False) as session:
+        rows = repo.categories_with_issue_counts(session, project_id)
+    return [CategoryUsage(category, count) for category, count in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, or_
@@ -18,7 +19,7 @@ from feedback_service.errors import (
     IssueNameDuplicated,
     IssueNotFound,
 )
-from feedback_service.models import Issue, IssueStatus
+from feedback_service.models import Category, Issue, IssueStatus
 from feedback_service.repositories import categories as categories_repo
 from feedback_service.repositories import issues as repo
 from feedback_service.repositories.pagination import Page
@@ -209,3 +210,131 @@ def clear_category(project_id: int, issue_id: int, category_id: int) -> None:
         if issue.category_id != category_id:
             raise InvalidInput("Category id does not match")
         issue.category = None
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    """One status of the kanban board: its first issues and how many it holds in all."""
+
+    status: IssueStatus
+    issues: list[Issue]
+    total: int
+
+
+@dataclass(frozen=True)
+class LinkedFeedback:
+    id: int
+    channel_id: int
+    channel_name: str
+    created_at: datetime
+    # The first non-empty text field value, in the channel's field order; None when none.
+    summary: str | None
+
+
+def board_columns(project_id: int, per_column: int) -> list[BoardColumn]:
+    """Every status in workflow order, each with its most linked issues (at most ``per_column``)."""
+    with unit_of_work(write=False) as session:
+        totals = repo.count_by_status(session, project_id)
+        return [
+            BoardColumn(
+                status,
+                repo.most_linked_in_status(session, project_id, status, per_column),
+                totals.get(status, 0),
+            )
+            for status in IssueStatus
+        ]
+
+
+def set_status(project_id: int, issue_id: int, status: IssueStatus) -> Issue:
+    """:raises IssueNotFound:"""
+    with unit_of_work(write=True) as session:
+        issue = _issue(session, project_id, issue_id)
+        issue.status = status
+    return issue
+
+
+def _category_or_none(
+    session: Session, project_id: int, category_id: int | None
+) -> Category | None:
+    if category_id is None:
+        return None
+    category = categories_repo.get_category(session, project_id, category_id)
+    if category is None:
+        raise CategoryNotFound()
+    return category
+
+
+def create_issue_with_category(
+    project_id: int, fields: IssueFields, category_id: int | None
+) -> Issue:
+    """Create an issue already filed under a category, in one transaction.
+
+    :raises IssueNameDuplicated: :raises CategoryNotFound:
+    """
+    try:
+        with unit_of_work(write=True) as session:
+            if name_taken(session, Issue, project_id, fields.name):
+                raise IssueNameDuplicated()
+            issue = Issue(
+                project_id=project_id,
+                name=fields.name,
+                description=fields.description,
+                status=fields.status or IssueStatus.INIT,
+                external_issue_id=fields.external_issue_id,
+                category=_category_or_none(session, project_id, category_id),
+            )
+            session.add(issue)
+    except IntegrityError:
+        raise IssueNameDuplicated() from None
+    return issue
+
+
+def replace_issue(
+    project_id: int, issue_id: int, fields: IssueFields, category_id: int | None
+) -> Issue:
+    """Set every attribute from a form that shows them all, in one transaction.
+
+    Unlike ``update_issue``, a missing external id or category clears it: a form field left
+    empty means "none". A missing status keeps the current one.
+
+    :raises IssueNotFound: :raises IssueNameDuplicated: :raises CategoryNotFound:
+    """
+    try:
+        with unit_of_work(write=True) as session:
+            issue = _issue(session, project_id, issue_id)
+            if name_taken(session, Issue, project_id, fields.name, except_id=issue_id):
+                raise IssueNameDuplicated()
+            issue.category = _category_or_none(session, project_id, category_id)
+            issue.name = fields.name
+            issue.description = fields.description
+            issue.status = fields.status or issue.status
+            issue.external_issue_id = fields.external_issue_id
+    except IntegrityError:
+        raise IssueNameDuplicated() from None
+    return issue
+
+
+def linked_feedback(project_id: int, issue_id: int, limit: int) -> list[LinkedFeedback]:
+    """The newest ``limit`` feedback linked to the issue. :raises IssueNotFound:"""
+    with unit_of_work(write=False) as session:
+        _issue(session, project_id, issue_id)
+        rows = repo.linked_feedback(session, project_id, issue_id, limit)
+        text_keys = repo.text_field_keys(session, {row.channel_id for row, _ in rows})
+    return [
+        LinkedFeedback(
+            id=row.id,
+            channel_id=row.channel_id,
+            channel_name=channel_name,
+            created_at=row.created_at,
+            summary=_first_text(row.data, text_keys.get(row.channel_id, [])),
+        )
+        for row, channel_name in rows
+    ]
+
+
+def _first_text(data: Mapping[str, Any], keys: Sequence[str]) -> str | None:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
