@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import ColumnElement, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from feedback_service.models import Channel, Feedback, Issue, feedback_issue
+from feedback_service.repositories.feedback_filters import Match
 from feedback_service.repositories.upsert import insert_ignoring_duplicates
 
 
@@ -98,3 +99,30 @@ def add_to_channel_count(session: Session, channel_id: int, delta: int) -> None:
         .execution_options(synchronize_session=False)
     )
     session.execute(stmt)
+
+
+def matching_ids(
+    session: Session,
+    channel_id: int,
+    match: Match,
+    order: Sequence[ColumnElement[Any]],
+    newest_first: bool,
+    limit: int,
+) -> list[int]:
+    """Up to ``limit`` ids that ``match`` accepts, in ``order`` (as a search page orders them)."""
+    if match.ids is not None and newest_first:
+        id_column = match.ids.selected_columns[0]
+        return list(session.scalars(match.ids.order_by(id_column.desc()).limit(limit)))
+    stmt = (
+        select(Feedback.id)
+        .where(Feedback.channel_id == channel_id, match.condition)
+        .order_by(*order)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def feedback_by_ids(session: Session, ids: Sequence[int]) -> list[Feedback]:
+    """The rows of ``ids``, in that order."""
+    by_id = {row.id: row for row in session.scalars(select(Feedback).where(Feedback.id.in_(ids)))}
+    return [by_id[feedback_id] for feedback_id in ids if feedback_id in by_id]

@@ -8,6 +8,7 @@ from feedback_service.database import unit_of_work
 from feedback_service.errors import FeedbackNotFound
 from feedback_service.models import Comment
 from feedback_service.public_ids import COMMENT_PREFIX, new_public_id
+from feedback_service.repositories import comments as comments_repo
 from feedback_service.repositories import feedback as feedback_repo
 from feedback_service.services.boards import board_feedback
 from feedback_service.services.channels import channel_in_project
@@ -53,3 +54,15 @@ def add_team_comment(
         if feedback_repo.get_feedback(session, channel_id, feedback_id) is None:
             raise FeedbackNotFound()
         return _add(session, feedback_id, content=content, is_team=True, author_name=author_name)
+
+
+def list_comments(project_id: int, channel_id: int, feedback_id: int, limit: int) -> list[Comment]:
+    """The first ``limit`` comments on a feedback, oldest first, with their end users.
+
+    :raises ChannelNotFound: :raises FeedbackNotFound:
+    """
+    with unit_of_work(write=False) as session:
+        channel_in_project(session, project_id, channel_id)
+        if feedback_repo.get_feedback(session, channel_id, feedback_id) is None:
+            raise FeedbackNotFound()
+        return comments_repo.first_comments(session, feedback_id, limit)

@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedback_service.database import unit_of_work
-from feedback_service.errors import FeedbackNotFound, UnknownId
-from feedback_service.models import Channel, Feedback, Option
+from feedback_service.errors import FeedbackNotFound, InvalidInput, IssueNameDuplicated, UnknownId
+from feedback_service.models import Channel, Feedback, Issue, IssueStatus, Option
 from feedback_service.public_ids import FEEDBACK_PREFIX, new_public_id
 from feedback_service.repositories import feedback as repo
 from feedback_service.repositories import issues as issues_repo
 from feedback_service.repositories import search_index
+from feedback_service.repositories.project_names import name_taken
 from feedback_service.services import field_values
 from feedback_service.services.boards import refuse_new_board_options, with_board_defaults
 from feedback_service.services.channels import channel_in_project
+from feedback_service.services.field_values import MAX_ISSUE_NAME_LENGTH
 from feedback_service.services.issues import issues_for_names
 from feedback_service.timestamps import utcnow
 
@@ -157,3 +160,31 @@ def detach_issue(project_id: int, channel_id: int, feedback_id: int, issue_id: i
         if repo.unlink_issue(session, feedback_id, issue_id):
             issues_repo.add_to_feedback_count(session, issue_id, -1)
             repo.touch(session, feedback_id, utcnow())
+
+
+def link_new_issue(project_id: int, channel_id: int, feedback_id: int, name: str) -> Issue:
+    """Create an issue (status INIT) and link the feedback to it, both or neither.
+
+    :raises ChannelNotFound: :raises FeedbackNotFound: :raises InvalidInput: a blank or long
+    name. :raises IssueNameDuplicated: the project has an issue of that name.
+    """
+    name = name.strip()
+    if not name or len(name) > MAX_ISSUE_NAME_LENGTH:
+        raise InvalidInput(f"issue name must be 1 to {MAX_ISSUE_NAME_LENGTH} characters")
+    try:
+        with unit_of_work(write=True) as session:
+            channel_in_project(session, project_id, channel_id)
+            _feedback(session, channel_id, feedback_id)
+            if name_taken(session, Issue, project_id, name):
+                raise IssueNameDuplicated()
+            issue = Issue(project_id=project_id, name=name, status=IssueStatus.INIT)
+            session.add(issue)
+            session.flush()
+            now = utcnow()
+            repo.link_issue(session, feedback_id, issue.id, now)
+            issues_repo.add_to_feedback_count(session, issue.id, 1)
+            repo.touch(session, feedback_id, now)
+    except IntegrityError:
+        # Only reachable on databases where writers do not queue (PostgreSQL).
+        raise IssueNameDuplicated() from None
+    return issue
