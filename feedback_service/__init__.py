@@ -17,6 +17,7 @@ from feedback_service.extensions import csrf, db, migrate
 from feedback_service.json_provider import StrictJSONProvider
 from feedback_service.schema import MIGRATIONS_DIRECTORY
 from feedback_service.sessions import ConsoleSessionInterface
+from feedback_service.url_converters import DatabaseIdConverter
 
 
 def _instance_path_from_environment() -> str | None:
@@ -51,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     load_config(app, test_config)
     app.json = StrictJSONProvider(app)
+    app.url_map.converters["id"] = DatabaseIdConverter
     app.session_interface = ConsoleSessionInterface()
 
     db.init_app(app)

@@ -357,3 +357,17 @@ def test_sign_in_attempts_are_limited_per_account_across_addresses(limited_app: 
     assert statuses == [401, 401, 401, 429]
     other = make_user(limited_app, Role.editor)
     assert anonymous(limited_app, REMOTE_ADDR="10.0.1.1").login(other).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/projects/99999999999999999999999/",
+        "/admin/projects/9223372036854775808/settings",
+        "/admin/projects/1/channels/99999999999999999999/feedback",
+        "/admin/projects/0/issues",
+    ],
+)
+def test_ids_beyond_the_database_range_are_404(app: Flask, url: str) -> None:
+    console = signed_in(app, Role.viewer)
+    assert console.get(url).status_code == 404

@@ -22,6 +22,10 @@ bp = Blueprint(
 from feedback_service.blueprints.admin import (  # noqa: E402
     access,
     channels,
+    dashboard,
+    feedback,
+    feedback_export,
+    issues,
     keys,
     projects,
     sign_in,
@@ -29,4 +33,17 @@ from feedback_service.blueprints.admin import (  # noqa: E402
     users,
 )
 
-__all__ = ["access", "bp", "channels", "keys", "projects", "sign_in", "templating", "users"]
+__all__ = [
+    "access",
+    "bp",
+    "channels",
+    "dashboard",
+    "feedback",
+    "feedback_export",
+    "issues",
+    "keys",
+    "projects",
+    "sign_in",
+    "templating",
+    "users",
+]

@@ -34,12 +34,12 @@ def _settings_url(channel: Channel) -> str:
     return url_for("admin.channel_settings", project_id=channel.project_id, channel_id=channel.id)
 
 
-@bp.get("/projects/<int:project_id>/channels", endpoint="channels")
+@bp.get("/projects/<id:project_id>/channels", endpoint="channels")
 def channels_list(project_id: int) -> ResponseReturnValue:
     return render_template("admin/channels.html", channels=g.channels)
 
 
-@bp.route("/projects/<int:project_id>/channels/new", methods=["GET", "POST"])
+@bp.route("/projects/<id:project_id>/channels/new", methods=["GET", "POST"])
 @requires(Role.admin)
 def channel_new(project_id: int) -> ResponseReturnValue:
     form = NewChannelForm()
@@ -85,7 +85,7 @@ def _settings_page(
     return page, status
 
 
-@bp.route("/projects/<int:project_id>/channels/<int:channel_id>", methods=["GET", "POST"])
+@bp.route("/projects/<id:project_id>/channels/<id:channel_id>", methods=["GET", "POST"])
 def channel_settings(project_id: int, channel_id: int) -> ResponseReturnValue:
     channel = _channel(project_id, channel_id)
     info = ChannelForm()
@@ -109,7 +109,7 @@ def channel_settings(project_id: int, channel_id: int) -> ResponseReturnValue:
     return _settings_page(channel, info=info, status=400)
 
 
-@bp.post("/projects/<int:project_id>/channels/<int:channel_id>/fields")
+@bp.post("/projects/<id:project_id>/channels/<id:channel_id>/fields")
 @requires(Role.admin)
 def field_new(project_id: int, channel_id: int) -> ResponseReturnValue:
     channel = _channel(project_id, channel_id)
@@ -134,7 +134,7 @@ def field_new(project_id: int, channel_id: int) -> ResponseReturnValue:
 
 
 @bp.route(
-    "/projects/<int:project_id>/channels/<int:channel_id>/fields/<int:field_id>",
+    "/projects/<id:project_id>/channels/<id:channel_id>/fields/<id:field_id>",
     methods=["GET", "POST"],
 )
 def field_edit(project_id: int, channel_id: int, field_id: int) -> ResponseReturnValue:
@@ -173,7 +173,7 @@ def field_edit(project_id: int, channel_id: int, field_id: int) -> ResponseRetur
     return page, status
 
 
-@bp.post("/projects/<int:project_id>/channels/<int:channel_id>/images")
+@bp.post("/projects/<id:project_id>/channels/<id:channel_id>/images")
 @requires(Role.admin)
 def channel_images_update(project_id: int, channel_id: int) -> ResponseReturnValue:
     channel = _channel(project_id, channel_id)

@@ -34,7 +34,7 @@ def _charts(dashboard: Dashboard) -> dict[str, Markup]:
     }
 
 
-@bp.get("/projects/<int:project_id>/", endpoint="dashboard")
+@bp.get("/projects/<id:project_id>/", endpoint="dashboard")
 def dashboard(project_id: int) -> ResponseReturnValue:
     query = WindowQuery(
         days=request.args.get("days"),

@@ -30,14 +30,11 @@ from feedback_service.models import Issue, IssueStatus, Role
 from feedback_service.services import categories, issues
 from feedback_service.services.issues import IssueFields
 
-# Path converters bounded to the database's integer range: a larger id would overflow SQLite's
-# integer binding (a 500) instead of naming nothing (a 404).
-ID = "int(max=9223372036854775807)"
-PROJECT = f"/projects/<{ID}:project_id>"
+PROJECT = "/projects/<id:project_id>"
 ISSUES = PROJECT + "/issues"
-ISSUE = ISSUES + f"/<{ID}:issue_id>"
+ISSUE = ISSUES + "/<id:issue_id>"
 CATEGORIES = PROJECT + "/categories"
-CATEGORY = CATEGORIES + f"/<{ID}:category_id>"
+CATEGORY = CATEGORIES + "/<id:category_id>"
 
 STATUS_LABELS = {
     IssueStatus.INIT: "Init",

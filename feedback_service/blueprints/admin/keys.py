@@ -15,7 +15,7 @@ from feedback_service.errors import AppError
 from feedback_service.models import Role
 from feedback_service.services import api_keys, identity, public_keys, public_origins
 
-KEYS = "/projects/<int:project_id>/keys"
+KEYS = "/projects/<id:project_id>/keys"
 
 
 def _keys_page(project_id: int, new_secret: str | None = None) -> ResponseReturnValue:
@@ -57,7 +57,7 @@ def key_create(project_id: int) -> ResponseReturnValue:
     return _keys_page(project_id, new_secret=raw_key)
 
 
-@bp.post(f"{KEYS}/api/<int:key_id>/revoke")
+@bp.post(f"{KEYS}/api/<id:key_id>/revoke")
 @requires(Role.admin)
 def key_revoke(project_id: int, key_id: int) -> ResponseReturnValue:
     _flash_outcome(lambda: api_keys.revoke_api_key(project_id, key_id), "API key revoked.")
@@ -77,7 +77,7 @@ def public_key_create(project_id: int) -> ResponseReturnValue:
     return _back(project_id)
 
 
-@bp.post(f"{KEYS}/public/<int:key_id>/revoke")
+@bp.post(f"{KEYS}/public/<id:key_id>/revoke")
 @requires(Role.admin)
 def public_key_revoke(project_id: int, key_id: int) -> ResponseReturnValue:
     _flash_outcome(lambda: public_keys.revoke_public_key(project_id, key_id), "Public key revoked.")

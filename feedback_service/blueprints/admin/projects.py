@@ -42,7 +42,7 @@ def project_new() -> ResponseReturnValue:
     return page, form_status(form)
 
 
-@bp.route("/projects/<int:project_id>/settings", methods=["GET", "POST"])
+@bp.route("/projects/<id:project_id>/settings", methods=["GET", "POST"])
 def project_settings(project_id: int) -> ResponseReturnValue:
     project = g.project
     form = ProjectForm(obj=project, data={"timezone": project.timezone["name"]})

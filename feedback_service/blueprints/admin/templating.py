@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import g, request, url_for
+from flask import g, request
 
 from feedback_service.blueprints.admin import bp
 from feedback_service.models import Role
@@ -23,15 +24,23 @@ SETTINGS_ENDPOINTS = frozenset(
 )
 
 
+# A global rather than a context variable: macros imported without context still see it.
+@bp.app_template_global()
 def url_with(**changes: Any) -> str:
-    """The current page's URL with some query parameters replaced (None removes one)."""
+    """The current page's URL with some query parameters replaced (None removes one).
+
+    Built from the path rather than ``url_for``, so a query parameter named like a route
+    argument (``?project_id=2``) cannot change or break the link.
+    """
     args = request.args.to_dict(flat=False)
     for name, value in changes.items():
         if value is None:
             args.pop(name, None)
         else:
             args[name] = value
-    return url_for(request.endpoint or "admin.projects", **(request.view_args or {}), **args)
+    query = urlencode(args, doseq=True)
+    path = f"{request.script_root}{request.path}"
+    return f"{path}?{query}" if query else path
 
 
 @bp.context_processor
@@ -42,5 +51,4 @@ def console_context() -> dict[str, Any]:
         "can_edit": bool(user and user.role.allows(Role.editor)),
         "is_admin": bool(user and user.role.allows(Role.admin)),
         "settings_endpoints": SETTINGS_ENDPOINTS,
-        "url_with": url_with,
     }

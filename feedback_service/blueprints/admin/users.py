@@ -42,7 +42,7 @@ def users() -> ResponseReturnValue:
     return page, form_status(form)
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<id:user_id>")
 @requires(Role.admin)
 def user_update(user_id: int) -> ResponseReturnValue:
     form = UserForm()
