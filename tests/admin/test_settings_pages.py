@@ -115,7 +115,8 @@ def test_a_board_gets_the_board_fields(admin_console: Console, world: World, sql
 
 def test_channel_info_is_saved(admin_console: Console, world: World, sql: Sql) -> None:
     response = admin_console.post(
-        channel_url(world), {"name": "web2", "description": "d", "search_max_days": "-1"}
+        channel_url(world),
+        {"channel-name": "web2", "channel-description": "d", "channel-search_max_days": "-1"},
     )
     assert response.status_code == 302
     assert sql(
@@ -125,7 +126,9 @@ def test_channel_info_is_saved(admin_console: Console, world: World, sql: Sql) -
 
 
 def test_a_zero_search_window_is_refused(admin_console: Console, world: World, sql: Sql) -> None:
-    response = admin_console.post(channel_url(world), {"name": "web", "search_max_days": "0"})
+    response = admin_console.post(
+        channel_url(world), {"channel-name": "web", "channel-search_max_days": "0"}
+    )
     assert response.status_code == 400
     assert "-1 for unlimited" in response.get_data(as_text=True)
     assert sql(
@@ -136,7 +139,8 @@ def test_a_zero_search_window_is_refused(admin_console: Console, world: World, s
 def test_another_projects_channel_is_404(admin_console: Console, world: World) -> None:
     url = f"/admin/projects/{world.a.project_id}/channels/{world.b.channel_id}"
     assert admin_console.get(url).status_code == 404
-    assert admin_console.post(url, {"name": "x", "search_max_days": "1"}).status_code == 404
+    response = admin_console.post(url, {"channel-name": "x", "channel-search_max_days": "1"})
+    assert response.status_code == 404
 
 
 def test_the_settings_page_lists_fields_and_escapes_names(
@@ -318,6 +322,7 @@ def test_image_settings_are_saved_and_the_secret_is_never_shown(
     page = admin_console.get(channel_url(world)).get_data(as_text=True)
     assert "very-secret-value" not in page
     assert "A secret is stored" in page
+    assert "cdn.example.com\nimg.example.org</textarea>" in page
 
 
 def test_s3_without_a_bucket_is_refused(admin_console: Console, world: World, sql: Sql) -> None:

@@ -58,6 +58,19 @@ def channel_new(project_id: int) -> ResponseReturnValue:
     return render_template("admin/channel_new.html", form=form), form_status(form)
 
 
+# The channel's own form shares a page with the field form: a prefix keeps ids and labels apart.
+CHANNEL_FORM_PREFIX = "channel"
+
+
+def _images_form(channel: Channel) -> ImagesForm:
+    """The saved image settings; the S3 secret is never put back into a page."""
+    form = ImagesForm(formdata=None, obj=channel, storage=channel.image_storage)
+    # `obj` wins over keyword values, and the column holds a list, not the form's lines.
+    form.image_domains.data = "\n".join(channel.image_domains)
+    form.s3_secret_access_key.data = None
+    return form
+
+
 def _settings_page(
     channel: Channel,
     info: ChannelForm | None = None,
@@ -66,14 +79,12 @@ def _settings_page(
     status: int = 200,
 ) -> ResponseReturnValue:
     info = info or ChannelForm(
-        formdata=None, obj=channel, search_max_days=channel.feedback_search_max_days
-    )
-    images = images or ImagesForm(
         formdata=None,
         obj=channel,
-        storage=channel.image_storage,
-        image_domains="\n".join(channel.image_domains),
+        search_max_days=channel.feedback_search_max_days,
+        prefix=CHANNEL_FORM_PREFIX,
     )
+    images = images or _images_form(channel)
     page = render_template(
         "admin/channel_settings.html",
         channel=channel,
@@ -88,7 +99,7 @@ def _settings_page(
 @bp.route("/projects/<id:project_id>/channels/<id:channel_id>", methods=["GET", "POST"])
 def channel_settings(project_id: int, channel_id: int) -> ResponseReturnValue:
     channel = _channel(project_id, channel_id)
-    info = ChannelForm()
+    info = ChannelForm(prefix=CHANNEL_FORM_PREFIX)
     if not info.is_submitted():
         return _settings_page(channel)
     require_role(Role.admin)
