@@ -20,9 +20,10 @@ run: install
 	$(BIN)/feedback-service init-db
 	$(BIN)/feedback-service serve --host $(HOST) --port $(PORT)
 
-# Servers the tests use beyond SQLite: Redis for the rate-limit tests.
+# What the tests use beyond SQLite: Redis for the rate-limit tests, chromium for the console's.
 services:
 	scripts/ensure-redis.sh
+	scripts/ensure-chromium.sh
 
 test: install services
 	$(BIN)/python -m pytest -n auto
