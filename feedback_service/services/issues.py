@@ -73,8 +73,11 @@ def issues_for_names(session: Session, project_id: int, names: Sequence[str]) ->
     return [found[name] for name in names]
 
 
-def create_issue(project_id: int, fields: IssueFields) -> Issue:
-    """:raises IssueNameDuplicated:"""
+def create_issue(project_id: int, fields: IssueFields, category_id: int | None = None) -> Issue:
+    """Create an issue, filed under ``category_id`` when given, in one transaction.
+
+    :raises IssueNameDuplicated: :raises CategoryNotFound:
+    """
     try:
         with unit_of_work(write=True) as session:
             if name_taken(session, Issue, project_id, fields.name):
@@ -85,6 +88,7 @@ def create_issue(project_id: int, fields: IssueFields) -> Issue:
                 description=fields.description,
                 status=fields.status or IssueStatus.INIT,
                 external_issue_id=fields.external_issue_id,
+                category=_category_or_none(session, project_id, category_id),
             )
             session.add(issue)
     except IntegrityError:
@@ -262,31 +266,6 @@ def _category_or_none(
     if category is None:
         raise CategoryNotFound()
     return category
-
-
-def create_issue_with_category(
-    project_id: int, fields: IssueFields, category_id: int | None
-) -> Issue:
-    """Create an issue already filed under a category, in one transaction.
-
-    :raises IssueNameDuplicated: :raises CategoryNotFound:
-    """
-    try:
-        with unit_of_work(write=True) as session:
-            if name_taken(session, Issue, project_id, fields.name):
-                raise IssueNameDuplicated()
-            issue = Issue(
-                project_id=project_id,
-                name=fields.name,
-                description=fields.description,
-                status=fields.status or IssueStatus.INIT,
-                external_issue_id=fields.external_issue_id,
-                category=_category_or_none(session, project_id, category_id),
-            )
-            session.add(issue)
-    except IntegrityError:
-        raise IssueNameDuplicated() from None
-    return issue
 
 
 def replace_issue(

@@ -292,9 +292,7 @@ def issue_new(project_id: int) -> ResponseReturnValue:
     form = _issue_form(project_id)
     if form.validate_on_submit():
         try:
-            issue = issues.create_issue_with_category(
-                project_id, form.issue_fields(), form.category_id()
-            )
+            issue = issues.create_issue(project_id, form.issue_fields(), form.category_id())
         except AppError as error:
             _show_save_error(form, error)
         else:
