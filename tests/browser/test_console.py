@@ -155,6 +155,9 @@ def open_feedback(page: Page, console: Console, shop: Shop) -> None:
 
 
 def filter_by_text(page: Page, text: str) -> None:
+    # The shortcut lives in a deferred script, which runs just before DOMContentLoaded: a
+    # key pressed as soon as the heading shows can come first.
+    page.wait_for_load_state("domcontentloaded")
     page.keyboard.press("/")  # the console's shortcut to the search box
     expect(page.get_by_role("searchbox", name="Search")).to_be_focused()
     page.keyboard.type(text)
