@@ -14,7 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import Column, Integer, MetaData, Table, delete, insert, text
+from sqlalchemy import Column, Integer, MetaData, Table, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from feedback_service.database import WRITE_OPTION, unit_of_work
@@ -149,6 +149,22 @@ def test_failing_unit_of_work_rolls_back_and_releases_the_lock(app, sql, databas
         assert not db.session().in_transaction()
         try_begin_immediate(database_path)
     assert sql("SELECT count(*) FROM project WHERE name = 'Doomed'") == [(0,)]
+
+
+def test_a_failed_unit_leaves_rows_read_by_earlier_units_readable(app):
+    """A rollback expires what its session holds; rows earlier units returned must not be
+    among them, or reading one would open a transaction that blocks every later unit."""
+    with app.app_context():
+        with unit_of_work(write=True) as session:
+            session.add(Project(name="Shop", timezone=SEOUL))
+        with unit_of_work(write=False) as session:
+            project = session.scalars(select(Project)).one()
+        with pytest.raises(ValueError, match="boom"), unit_of_work(write=True):
+            raise ValueError("boom")
+        assert project.name == "Shop"
+        assert not db.session().in_transaction()
+        with unit_of_work(write=False) as session:
+            assert session.scalar(select(func.count()).select_from(Project)) == 1
 
 
 def test_upgrade_to_head_creates_every_table_on_an_empty_database(new_file_app, tmp_path):

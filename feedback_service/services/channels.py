@@ -111,7 +111,14 @@ def create_channel(
         if repo.channel_name_taken(session, project_id, name):
             raise Conflict(f"project {project_id} already has a channel named {name!r}")
         defaults = [
-            Field(key=key, name=label, format=fmt, property=prop, status=FieldStatus.ACTIVE)
+            Field(
+                key=key,
+                name=label,
+                format=fmt,
+                property=prop,
+                status=FieldStatus.ACTIVE,
+                options=[],
+            )
             for label, key, fmt, prop in DEFAULT_FIELDS
         ]
         custom = [

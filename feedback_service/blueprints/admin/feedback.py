@@ -127,7 +127,6 @@ def feedback_list(project_id: int, channel_id: int) -> ResponseReturnValue:
         _not_found("channel")
     except AppError as refused:
         error, page = str(refused.message), None
-    # Read after the search: a refused search rolls back, which expires loaded rows.
     channel = _channel(project_id, channel_id)
     choices = _issue_choices(project_id)
     columns = console_feedback.table_columns(channel)
@@ -173,8 +172,6 @@ def _detail_page(
     reply: str = "",
     status: int = 200,
 ) -> ResponseReturnValue:
-    # Every read comes first, each in a fresh unit of work: this page also shows after a
-    # refused change, whose rollback expired the rows loaded before it.
     channel = _channel(project_id, channel_id)
     item = _feedback(project_id, channel_id, feedback_id)
     choices = _issue_choices(project_id)
