@@ -35,7 +35,7 @@ from feedback_service.repositories.feedback_filters import Match, all_of
 from feedback_service.repositories.pagination import Page
 from feedback_service.services.channels import channel_in_project
 from feedback_service.services.feedback_search import ChannelQuery
-from feedback_service.services.query_parsing import is_int64
+from feedback_service.services.query_parsing import is_int64, parse_day
 from feedback_service.timestamps import parse_timestamp, to_iso
 
 DEFAULT_KEYS = ("id", "createdAt", "updatedAt", "issues")
@@ -193,13 +193,7 @@ def _number(label: str, text: str) -> int | float:
 
 
 def _day(label: str, text: str) -> date:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{label}: {text!r} is not a date (use YYYY-MM-DD).") from None
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise InvalidInput(f"{label}: choose a day between {EARLIEST_DAY} and {LATEST_DAY}.")
-    return day
+    return parse_day(label, text, EARLIEST_DAY, LATEST_DAY)
 
 
 def _day_window(first: date, last: date, zone: ZoneInfo) -> dict[str, str]:

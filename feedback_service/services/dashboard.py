@@ -13,7 +13,6 @@ the night hours of every day on the other side of a DST change into the wrong da
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +26,7 @@ from feedback_service.repositories import channels as channels_repo
 from feedback_service.repositories import dashboard as repo
 from feedback_service.repositories import projects as projects_repo
 from feedback_service.repositories.dashboard import OffsetSpan
+from feedback_service.services.query_parsing import parse_day
 from feedback_service.timestamps import utcnow
 
 PRESET_DAYS = (7, 30, 90)
@@ -38,7 +38,6 @@ TOP_ISSUES = 10
 # Far enough apart for any real range, close enough that no UTC conversion overflows.
 EARLIEST_DATE = date(1970, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 # A zone changes its offset at most a few times a year; probing every hour cannot step over
 # a change and back, and a binary search then finds the exact second.
 PROBE_STEP = timedelta(hours=1)
@@ -162,19 +161,6 @@ def offset_spans(start: datetime, end: datetime, zone: ZoneInfo) -> list[OffsetS
     return spans
 
 
-def _parse_date(text: str, name: str) -> date:
-    """:raises InvalidInput: unless ``text`` is a real YYYY-MM-DD date in range."""
-    if not ISO_DATE.fullmatch(text):
-        raise InvalidInput(f"'{name}' must be a date written YYYY-MM-DD")
-    try:
-        value = date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"'{name}' is not a date in the calendar") from None
-    if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise InvalidInput(f"'{name}' must be between {EARLIEST_DATE} and {LATEST_DATE}")
-    return value
-
-
 def resolve_window(query: WindowQuery, today: date) -> Window:
     """The window a query asks for: ``days`` (7, 30 or 90) up to today, or ``from``/``to``.
 
@@ -186,9 +172,9 @@ def resolve_window(query: WindowQuery, today: date) -> Window:
     if query.start or query.end:
         if query.days:
             raise InvalidInput("Choose either a number of days or a date range, not both.")
-        last = _parse_date(query.end, "to") if query.end else today
+        last = parse_day("to", query.end, EARLIEST_DATE, LATEST_DATE) if query.end else today
         first = (
-            _parse_date(query.start, "from")
+            parse_day("from", query.start, EARLIEST_DATE, LATEST_DATE)
             if query.start
             else max(last - timedelta(days=DEFAULT_DAYS - 1), EARLIEST_DATE)
         )

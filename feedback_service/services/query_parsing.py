@@ -1,13 +1,14 @@
-"""Pieces of search requests shared by the search services: date windows and sort orders.
+"""Pieces of requests shared by the search and console services: days, date windows, sorts.
 
 Sort keys are looked up in a fixed mapping of columns, so no client text reaches SQL.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -18,6 +19,21 @@ from feedback_service.timestamps import parse_timestamp
 # A tuple, not a set: membership of an unhashable JSON value must be False, not a TypeError.
 SORT_METHODS = ("ASC", "DESC")
 INT64 = 2**63
+# Only the form a date input sends: fromisoformat alone also takes 20240101 and 2024-W01-1.
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def parse_day(label: str, text: str, earliest: date, latest: date) -> date:
+    """A ``YYYY-MM-DD`` day of the calendar between the bounds. :raises InvalidInput:"""
+    if not ISO_DAY.fullmatch(text):
+        raise InvalidInput(f"{label}: {text!r} is not a date (use YYYY-MM-DD).")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{label}: {text!r} is not a day of the calendar.") from None
+    if not earliest <= day <= latest:
+        raise InvalidInput(f"{label}: choose a day between {earliest} and {latest}.")
+    return day
 
 
 def is_int64(value: Any) -> bool:

@@ -143,8 +143,8 @@ def test_signed_out_visitors_go_to_sign_in(client: FlaskClient, berlin: dict[str
     [
         ("days=14", "&#39;days&#39; must be one of 7, 30, 90."),
         ("days=%3Cb%3E", "&#39;days&#39; must be one of 7, 30, 90."),
-        ("from=2024-02-30", "&#39;from&#39; is not a date in the calendar"),
-        ("to=yesterday", "&#39;to&#39; must be a date written YYYY-MM-DD"),
+        ("from=2024-02-30", "from: &#39;2024-02-30&#39; is not a day of the calendar."),
+        ("to=yesterday", "to: &#39;yesterday&#39; is not a date (use YYYY-MM-DD)."),
         ("from=2024-06-02&to=2024-06-01", "&#39;from&#39; must not be after &#39;to&#39;."),
         ("from=2023-01-01&to=2024-06-01", "A date range can cover at most 366 days."),
         ("days=7&from=2024-06-01", "Choose either a number of days or a date range, not both."),
