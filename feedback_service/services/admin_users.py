@@ -158,11 +158,6 @@ def change_password(user_id: int, password: str) -> None:
         user.session_epoch = _new_epoch()
 
 
-def has_users() -> bool:
-    with unit_of_work(write=False) as session:
-        return repo.count_users(session) > 0
-
-
 def issue_setup_token() -> str | None:
     """A fresh first-run token while no user exists (earlier ones stop working), else None."""
     token = secrets.token_urlsafe(32)
