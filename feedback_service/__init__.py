@@ -14,10 +14,10 @@ from feedback_service.blueprints import admin, integration_api, operations, publ
 from feedback_service.config import load_config
 from feedback_service.database import configure_engine
 from feedback_service.extensions import csrf, db, migrate
+from feedback_service.ids import DatabaseIdConverter
 from feedback_service.json_provider import StrictJSONProvider
 from feedback_service.schema import MIGRATIONS_DIRECTORY
 from feedback_service.sessions import ConsoleSessionInterface
-from feedback_service.url_converters import DatabaseIdConverter
 
 
 def _instance_path_from_environment() -> str | None:

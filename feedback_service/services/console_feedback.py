@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from feedback_service.database import unit_of_work
 from feedback_service.errors import InvalidInput
+from feedback_service.ids import parse_id
 from feedback_service.models import (
     Channel,
     Feedback,
@@ -266,10 +267,7 @@ def _created_window(
 
 
 def _issue_query(session: Session, project_id: int, text: str) -> dict[str, Any]:
-    try:
-        issue_id = int(text)
-    except ValueError:
-        issue_id = None
+    issue_id = parse_id(text)
     if issue_id is None or issues_repo.get_issue(session, project_id, issue_id) is None:
         raise InvalidInput(f"Issue: there is no issue {text!r} in this project.")
     return {"key": "issueIds", "value": [issue_id], "condition": "CONTAINS"}

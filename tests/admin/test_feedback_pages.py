@@ -249,6 +249,10 @@ def test_a_day_starts_at_midnight_in_the_project_timezone(
         ("?from=2023-01-01&to=2024-06-30", "this channel searches at most 365 days at a time"),
         ("?f.nothing=1", "There is no field &#39;nothing&#39; to filter on"),
         ("?issue=abc", "Issue: there is no issue &#39;abc&#39; in this project."),
+        (
+            "?issue=99999999999999999999999",
+            "Issue: there is no issue &#39;99999999999999999999999&#39; in this project.",
+        ),
         ("?sort=data", "Sort: &#39;data&#39; is not a column the table sorts by."),
     ],
 )

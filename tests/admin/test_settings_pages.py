@@ -429,3 +429,13 @@ def test_only_admins_see_or_change_keys(
     assert console.post(keys_url(world, "/api")).status_code == 403
     assert console.post(keys_url(world, "/identity"), {"required": "y"}).status_code == 403
     assert database_rows(sql) == before
+
+
+@pytest.mark.parametrize("channel_id", ["99999999999999999999999", "0", "x", "\uff11"])
+def test_a_public_key_for_no_board_is_refused_with_a_message(
+    admin_console: Console, world: World, sql: Sql, channel_id: str
+) -> None:
+    response = admin_console.post(keys_url(world, "/public"), {"channel_id": channel_id})
+    assert response.status_code == 302
+    assert "Choose a board." in admin_console.get(keys_url(world)).get_data(as_text=True)
+    assert sql("SELECT count(*) FROM public_key") == [(0,)]

@@ -26,6 +26,7 @@ from feedback_service.errors import (
     IssueNameDuplicated,
     IssueNotFound,
 )
+from feedback_service.ids import parse_id
 from feedback_service.models import Issue, IssueStatus, Role
 from feedback_service.services import categories, issues
 from feedback_service.services.issues import IssueFields
@@ -145,7 +146,7 @@ class TableView:
             order = SORT_FIRST_ORDER[sort]
         status = args.get("status", "")
         category = args.get("category", "")
-        if category != NO_CATEGORY and _positive_int(category) is None:
+        if category != NO_CATEGORY and parse_id(category) is None:
             category = ""
         return cls(
             q=args.get("q", "").strip(),
@@ -153,7 +154,7 @@ class TableView:
             category=category,
             sort=sort,
             order=order,
-            page=min(max(_positive_int(args.get("page", "")) or 1, 1), MAX_PAGE),
+            page=min(max(parse_id(args.get("page", "")) or 1, 1), MAX_PAGE),
         )
 
     def search_query(self) -> dict[str, Any]:
@@ -166,7 +167,7 @@ class TableView:
         if self.category == NO_CATEGORY:
             query["categoryId"] = 0
         elif self.category:
-            query["categoryId"] = _positive_int(self.category)
+            query["categoryId"] = parse_id(self.category)
         return query
 
     def search_sort(self) -> dict[str, str]:
@@ -181,13 +182,6 @@ class TableView:
     @property
     def filtered(self) -> bool:
         return bool(self.q or self.status or self.category)
-
-
-def _positive_int(text: str | None) -> int | None:
-    # isdecimal alone lets other scripts' digits through; the length keeps it inside int64.
-    if text and text.isascii() and text.isdecimal() and len(text) <= 18:
-        return int(text) or None
-    return None
 
 
 @bp.get(ISSUES, endpoint="issues")

@@ -12,6 +12,7 @@ from feedback_service.blueprints.admin import bp
 from feedback_service.blueprints.admin.access import requires
 from feedback_service.blueprints.admin.channel_forms import option_lines
 from feedback_service.errors import AppError
+from feedback_service.ids import parse_id
 from feedback_service.models import Role
 from feedback_service.services import api_keys, identity, public_keys, public_origins
 
@@ -67,7 +68,7 @@ def key_revoke(project_id: int, key_id: int) -> ResponseReturnValue:
 @bp.post(f"{KEYS}/public")
 @requires(Role.admin)
 def public_key_create(project_id: int) -> ResponseReturnValue:
-    channel_id = request.form.get("channel_id", type=int)
+    channel_id = parse_id(request.form.get("channel_id"))
     if channel_id is None:
         flash("Choose a board.", "error")
     else:
