@@ -77,7 +77,7 @@ def test_no_console_route_answers_500(
     world: World,
     admin_console: Console,
     sql,
-    value: str,  # type: ignore[no-untyped-def]
+    value: str,
 ) -> None:
     query = {name: value for name in QUERY_NAMES}
     failures = []
