@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from feedback_service.blueprints.admin import bp
 from feedback_service.errors import ProjectNotFound
 from feedback_service.extensions import csrf
-from feedback_service.models import AdminUser, Role
+from feedback_service.models import AdminUser, Channel, Role
 from feedback_service.services import admin_users, channels, projects
 
 # Pages a visitor without a session may open.
@@ -35,6 +35,13 @@ SECURITY_HEADERS = {
 
 def current_user() -> AdminUser:
     return g.user  # type: ignore[no-any-return]
+
+
+def project_channels() -> list[Channel]:
+    """The current project's channels: read once per request, by the pages that show them."""
+    if "channels" not in g:
+        g.channels = channels.list_channels(g.project.id)
+    return g.channels  # type: ignore[no-any-return]
 
 
 def sign_in_session(user: AdminUser) -> None:
@@ -94,7 +101,6 @@ def check_session_and_csrf() -> Response | None:
             g.project = projects.get_project(project_id)
         except ProjectNotFound:
             abort(404, "There is no such project.")
-        g.channels = channels.list_channels(project_id)
     return None
 
 

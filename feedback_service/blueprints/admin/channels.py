@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from feedback_service.blueprints.admin import bp
-from feedback_service.blueprints.admin.access import require_role, requires
+from feedback_service.blueprints.admin.access import project_channels, require_role, requires
 from feedback_service.blueprints.admin.channel_forms import (
     ChannelForm,
     FieldForm,
@@ -36,7 +36,7 @@ def _settings_url(channel: Channel) -> str:
 
 @bp.get("/projects/<id:project_id>/channels", endpoint="channels")
 def channels_list(project_id: int) -> ResponseReturnValue:
-    return render_template("admin/channels.html", channels=g.channels)
+    return render_template("admin/channels.html", channels=project_channels())
 
 
 @bp.route("/projects/<id:project_id>/channels/new", methods=["GET", "POST"])

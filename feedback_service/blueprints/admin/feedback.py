@@ -15,7 +15,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from feedback_service.blueprints.admin import bp
-from feedback_service.blueprints.admin.access import current_user, requires
+from feedback_service.blueprints.admin.access import current_user, project_channels, requires
 from feedback_service.errors import (
     AppError,
     ChannelNotFound,
@@ -107,8 +107,9 @@ def image_link(url: str) -> bool:
 
 @bp.get("/projects/<id:project_id>/feedback", endpoint="feedback_index")
 def feedback_index(project_id: int) -> ResponseReturnValue:
-    if g.channels:
-        first = g.channels[0]
+    listed = project_channels()
+    if listed:
+        first = listed[0]
         return redirect(url_for("admin.feedback_list", project_id=project_id, channel_id=first.id))
     return render_template("admin/feedback_empty.html")
 
@@ -138,6 +139,7 @@ def feedback_list(project_id: int, channel_id: int) -> ResponseReturnValue:
     html = render_template(
         "admin/feedback_list.html",
         channel=channel,
+        channels=project_channels(),
         columns=columns,
         filter_columns=console_feedback.filter_columns(channel),
         filters=filters,

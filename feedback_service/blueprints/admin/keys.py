@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from feedback_service.blueprints.admin import bp
-from feedback_service.blueprints.admin.access import requires
+from feedback_service.blueprints.admin.access import project_channels, requires
 from feedback_service.blueprints.admin.channel_forms import option_lines
 from feedback_service.errors import AppError
 from feedback_service.ids import parse_id
@@ -24,8 +24,8 @@ def _keys_page(project_id: int, new_secret: str | None = None) -> ResponseReturn
         "admin/keys.html",
         api_keys=api_keys.list_api_keys(project_id),
         public_keys=public_keys.list_public_keys(project_id),
-        boards=[channel for channel in g.channels if channel.is_board],
-        channel_names={channel.id: channel.name for channel in g.channels},
+        boards=[channel for channel in project_channels() if channel.is_board],
+        channel_names={channel.id: channel.name for channel in project_channels()},
         new_secret=new_secret,
     )
 
