@@ -51,3 +51,11 @@ def describe_timezone(name: str, *, now: datetime | None = None) -> dict[str, st
 def timezone_names() -> list[str]:
     """Every IANA zone name, sorted: the choices a form offers."""
     return sorted(available_timezones())
+
+
+def project_zone(name: str) -> ZoneInfo:
+    """A project's zone for local days and times; UTC if tzdata no longer knows the name."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

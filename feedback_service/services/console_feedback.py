@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,6 @@ from feedback_service.models import (
     FieldFormat,
     FieldProperty,
     FieldStatus,
-    Project,
 )
 from feedback_service.repositories import feedback as feedback_repo
 from feedback_service.repositories import feedback_search as search_repo
@@ -61,14 +60,6 @@ LATEST_DAY = date(9998, 12, 31)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 INPUT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 MAX_TEXT_FILTER = 1000
-
-
-def project_zone(project: Project) -> ZoneInfo:
-    """The project's timezone, in which the console shows and reads days and times."""
-    try:
-        return ZoneInfo(project.timezone["name"])
-    except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError):
-        return ZoneInfo("UTC")
 
 
 # -- columns and cells ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from feedback_service.database import unit_of_work
 from feedback_service.errors import InvalidInput, ProjectNotFound
@@ -28,6 +28,7 @@ from feedback_service.repositories import projects as projects_repo
 from feedback_service.repositories.dashboard import OffsetSpan
 from feedback_service.services.query_parsing import parse_day
 from feedback_service.timestamps import utcnow
+from feedback_service.timezones import project_zone
 
 PRESET_DAYS = (7, 30, 90)
 DEFAULT_DAYS = 30
@@ -99,14 +100,6 @@ class Dashboard:
     series: list[ChannelSeries]
     statuses: list[tuple[IssueStatus, int]]
     top_issues: list[TopIssue]
-
-
-def project_zone(name: str) -> ZoneInfo:
-    """The project's zone; UTC if tzdata no longer knows the name."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _local_date(instant: datetime, zone: ZoneInfo) -> date:

@@ -30,6 +30,7 @@ from feedback_service.services import feedback as feedback_service
 from feedback_service.services.boards import STATUSES
 from feedback_service.services.console_feedback import Column, FeedbackFilters
 from feedback_service.services.feedback_export import MAX_EXPORT_ROWS
+from feedback_service.timezones import project_zone
 
 PAGE_SIZE = 50
 # Offsets beyond this would overflow SQL integers; nobody pages that far by hand.
@@ -63,7 +64,7 @@ def _feedback(project_id: int, channel_id: int, feedback_id: int) -> Feedback:
 
 
 def _zone() -> ZoneInfo:
-    return console_feedback.project_zone(g.project)
+    return project_zone(g.project.timezone["name"])
 
 
 def _issue_choices(project_id: int) -> list[Issue]:

@@ -11,8 +11,9 @@ from flask.typing import ResponseReturnValue
 
 from feedback_service.blueprints.admin import bp
 from feedback_service.errors import AppError, ChannelNotFound, ProjectNotFound
-from feedback_service.services import console_feedback, feedback_export
+from feedback_service.services import feedback_export
 from feedback_service.services.console_feedback import FeedbackFilters
+from feedback_service.timezones import project_zone
 
 CHUNK_BYTES = 64 * 1024
 
@@ -38,7 +39,7 @@ def _size(file: IO[bytes]) -> int:
 )
 def feedback_export_file(project_id: int, channel_id: int, fmt: str) -> ResponseReturnValue:
     filters = FeedbackFilters.from_args(request.args.to_dict(flat=False))
-    zone = console_feedback.project_zone(g.project)
+    zone = project_zone(g.project.timezone["name"])
     try:
         export = feedback_export.export_feedback(
             project_id, channel_id, filters, zone, "csv" if fmt == "csv" else "xlsx"
