@@ -15,6 +15,7 @@ from werkzeug.test import TestResponse
 from feedback_service.models import Role
 from feedback_service.services import admin_users
 from feedback_service.services.admin_users import NewUser
+from tests.helpers import Sql, database_rows
 
 PASSWORD = "correct horse battery staple"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -64,3 +65,13 @@ def signed_in(app: Flask, role: Role) -> Console:
     response = console.login(make_user(app, role))
     assert response.status_code == 302, response.get_data(as_text=True)
     return console
+
+
+def post_refused(
+    console: Console, sql: Sql, url: str, data: dict[str, Any] | None = None
+) -> TestResponse:
+    """POST a request that must change nothing in the database; its response, to inspect."""
+    before = database_rows(sql)
+    response = console.post(url, data)
+    assert database_rows(sql) == before, "a refused request changed the database"
+    return response
