@@ -99,8 +99,8 @@ def _writer_slot(session: Session) -> Iterator[None]:
 def unit_of_work(*, write: bool) -> Iterator[Session]:
     """Run one transaction: commit when the block succeeds, roll back when it raises.
 
-    What the block returns is detached from the session: loaded attributes stay readable,
-    anything not loaded must be loaded inside the unit (lazy loads are refused afterwards).
+    A failed unit detaches every row the session holds, so rows returned by earlier units
+    stay readable as they were loaded.
 
     A unit must start on a fresh transaction: joining one that is already open would keep a
     deferred read transaction that SQLite cannot safely upgrade to a write.
@@ -114,10 +114,9 @@ def unit_of_work(*, write: bool) -> Iterator[Session]:
             yield session
             session.commit()
         except BaseException:
+            # A rollback expires every row the session holds, rows earlier units returned
+            # included; reading one afterwards would open a transaction outside any unit and
+            # block every later unit. Detached first, they keep what was loaded.
+            session.expunge_all()
             session.rollback()
             raise
-        finally:
-            # Rows leave the session with the unit, keeping what was loaded. Held on, a later
-            # unit's rollback would expire them, and reading one would then open a
-            # transaction outside any unit; each unit also reads rows afresh.
-            session.expunge_all()
