@@ -17,9 +17,10 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
+from feedback_service.errors import InvalidInput
 from feedback_service.extensions import db
 from feedback_service.repositories.text_match import python_unicode_contains
 
@@ -29,6 +30,10 @@ WRITE_OPTION = "feedback_service_write"
 LOCKED = "database is locked"
 # Seconds a client is told to wait (Retry-After) after such a timeout.
 BUSY_RETRY_AFTER = 1
+# PostgreSQL's text types cannot hold U+0000 (SQLite's can): such a write is the client's to fix.
+NUL_REFUSED = "text cannot contain the NUL character (U+0000) on this server's database"
+# How psycopg (before sending) and PostgreSQL (on a json value) say so.
+_NUL_ERRORS = ("cannot contain NUL (0x00)", "unsupported Unicode escape sequence")
 # Per database file, one writer per process asks SQLite for the write lock; the process's
 # other writing threads queue on this lock. SQLite's busy handler polls with growing sleeps,
 # so among dozens of waiters it can pass one over until its timeout ends (measured: 1 toggle
@@ -113,10 +118,17 @@ def unit_of_work(*, write: bool) -> Iterator[Session]:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as error:
             # A rollback expires every row the session holds, rows earlier units returned
             # included; reading one afterwards would open a transaction outside any unit and
             # block every later unit. Detached first, they keep what was loaded.
             session.expunge_all()
             session.rollback()
+            if isinstance(error, DataError) and holds_nul(error):
+                raise InvalidInput(NUL_REFUSED) from error
             raise
+
+
+def holds_nul(error: DataError) -> bool:
+    """Whether PostgreSQL refused text because it holds a NUL character."""
+    return any(message in str(error.orig) for message in _NUL_ERRORS)

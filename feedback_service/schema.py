@@ -14,12 +14,19 @@ from feedback_service.extensions import db
 from feedback_service.models import FTS_TABLE
 
 MIGRATIONS_DIRECTORY = Path(__file__).parent / "migrations"
+# Revision 0006 names its expression indexes (alembic cannot compare those) with this prefix.
+TRIGRAM_INDEX_PREFIX = "trgm_"
 
 
 def described_by_models(name: str | None, type_: str, _parent_names: object) -> bool:
-    """Alembic's ``include_name`` filter: the FTS5 table (and the shadow tables SQLite keeps
-    for it) is created by a migration by hand and has no model."""
-    return not (type_ == "table" and name is not None and name.startswith(FTS_TABLE))
+    """Alembic's ``include_name`` filter: migrations create by hand, with no model, the search
+    index table (on SQLite an FTS5 table with its shadow tables) and PostgreSQL's trigram
+    indexes over casefolded columns."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(FTS_TABLE)
+    return not (type_ == "index" and name.startswith(TRIGRAM_INDEX_PREFIX))
 
 
 def upgrade_to_head() -> None:

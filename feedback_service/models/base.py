@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData
+from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -18,8 +18,16 @@ NAMING_CONVENTION = {
 }
 
 
+# Ids and counts: 64-bit on both databases. SQLite's integers are 64-bit whatever the declared
+# type (and only a column declared exactly INTEGER PRIMARY KEY is the rowid); PostgreSQL's
+# integer is 32-bit, so there they are bigint, and every id a client can send fits.
+Int64 = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION), type_annotation_map={int: Int64}
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback_service.models.base import Base, UTCDateTime
+from feedback_service.models.base import Base, Int64, UTCDateTime
 from feedback_service.models.board import EndUser
 from feedback_service.models.issue import Issue
 from feedback_service.timestamps import utcnow
@@ -39,14 +38,16 @@ class Feedback(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"))
     # Field values keyed by field key; id, timestamps and issue links live in columns.
-    data: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
+    # PostgreSQL's json (not jsonb) keeps the keys in the order they were written, as SQLite
+    # does: the APIs answer with the values in that order.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The public API's id ("fb_..."), given to every feedback of a board.
     public_id: Mapped[str | None] = mapped_column(String(32))
     # Kept in SQL in the transaction that adds or removes a vote or comment.
-    vote_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    comment_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    vote_count: Mapped[int] = mapped_column(Int64, default=0, server_default="0")
+    comment_count: Mapped[int] = mapped_column(Int64, default=0, server_default="0")
     # No ON DELETE action: SQLite can only add this key inline on an existing table, where its
     # reflection cannot read one back. End users go only with their project, and its feedback.
     end_user_id: Mapped[int | None] = mapped_column(ForeignKey("end_user.id"), index=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback_service.models.base import Base, UTCDateTime
+from feedback_service.models.base import Base, Int64, UTCDateTime
 from feedback_service.timestamps import utcnow
 
 
@@ -47,7 +47,7 @@ class Issue(Base):
     )
     external_issue_id: Mapped[str | None] = mapped_column(String(255))
     # Maintained in SQL in the same transaction as the links it counts.
-    feedback_count: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    feedback_count: Mapped[int] = mapped_column(Int64, default=0, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

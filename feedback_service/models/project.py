@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback_service.models.base import Base, UTCDateTime
+from feedback_service.models.base import Base, Int64, UTCDateTime
 from feedback_service.timestamps import utcnow
 
 
@@ -59,10 +59,10 @@ class Channel(Base):
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     # Longest createdAt/updatedAt window a search may ask for; -1 means unlimited.
-    feedback_search_max_days: Mapped[int] = mapped_column(Integer, default=365)
+    feedback_search_max_days: Mapped[int] = mapped_column(Int64, default=365)
     # The channel's feedback, kept in SQL with each create and delete: an exact total for
     # unfiltered pages without counting a million rows.
-    feedback_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    feedback_count: Mapped[int] = mapped_column(Int64, default=0, server_default="0")
     # Hosts allowed in `images` field URLs; empty allows any host.
     image_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Where uploaded images go: "local" (served by this app) or "s3" (any S3-compatible store).
@@ -97,7 +97,7 @@ class Field(Base):
         Enum(FieldProperty, native_enum=False, length=16)
     )
     status: Mapped[FieldStatus] = mapped_column(Enum(FieldStatus, native_enum=False, length=16))
-    order: Mapped[int] = mapped_column(Integer, default=0)
+    order: Mapped[int] = mapped_column(Int64, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

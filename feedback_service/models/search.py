@@ -2,9 +2,10 @@
 
 * ``FeedbackValue``: one row per typed value (keyword, select, date, number, and each
   multiSelect element), indexed by field and value for equality and range lookups.
-* On SQLite, an FTS5 table ``feedback_fts`` (created by the migrations, no model) holds one
-  row per feedback with ``rowid`` = feedback id: a ``channel`` marker column and one column per
-  text field of the channel (``c0``...), indexed with the trigram tokenizer for substrings.
+* ``feedback_fts`` (created by the migrations, no model) holds one row per feedback with
+  ``rowid`` = feedback id: a ``channel`` marker column and one column per text field of the
+  channel (``c0``...), casefolded. On SQLite it is an FTS5 table with the trigram tokenizer; on
+  PostgreSQL a plain table with a pg_trgm GIN index, for substrings.
 """
 
 from __future__ import annotations

@@ -4,11 +4,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback_service.models import EndUser
+from feedback_service.repositories.text_match import never_stored
 from feedback_service.repositories.upsert import insert_ignoring_duplicates
 from feedback_service.timestamps import utcnow
 
 
 def find_end_user(session: Session, project_id: int, external_id: str) -> EndUser | None:
+    if never_stored(session, external_id):
+        return None
     stmt = select(EndUser).where(
         EndUser.project_id == project_id, EndUser.external_id == external_id
     )

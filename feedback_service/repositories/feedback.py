@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from feedback_service.models import Channel, Feedback, Issue, feedback_issue
 from feedback_service.repositories.feedback_filters import Match
+from feedback_service.repositories.text_match import never_stored
 from feedback_service.repositories.upsert import insert_ignoring_duplicates
 
 
@@ -18,10 +19,19 @@ def get_feedback(session: Session, channel_id: int, feedback_id: int) -> Feedbac
 
 
 def get_board_feedback(session: Session, channel_id: int, public_id: str) -> Feedback | None:
+    if never_stored(session, public_id):
+        return None
     stmt = select(Feedback).where(
         Feedback.public_id == public_id, Feedback.channel_id == channel_id
     )
     return session.scalar(stmt)
+
+
+def lock_feedback(session: Session, feedback_id: int) -> None:
+    """Hold the feedback's row until the transaction ends, so that read-then-write changes of
+    it (a vote toggle) take turns on PostgreSQL; on SQLite a writing unit holds the database's
+    write lock already, and SQLAlchemy leaves FOR UPDATE out."""
+    session.execute(select(Feedback.id).where(Feedback.id == feedback_id).with_for_update())
 
 
 def add_to_vote_count(session: Session, feedback_id: int, delta: int) -> int:

@@ -30,7 +30,11 @@ from sqlalchemy import (
 from feedback_service.models import FTS_TABLE, Feedback, FeedbackValue, Issue
 from feedback_service.models import feedback_issue as links
 from feedback_service.repositories.search_index import channel_marker, fts
-from feedback_service.repositories.text_match import contains_ignoring_case
+from feedback_service.repositories.text_match import (
+    LIKE_ESCAPE,
+    contains_ignoring_case,
+    like_pattern,
+)
 
 # FTS5 trigram matching needs three characters; shorter text is matched by scanning.
 TRIGRAM = 3
@@ -83,15 +87,19 @@ def text_contains(dialect: str, channel_id: int, columns: dict[str, str], text: 
     """One of the text fields ``columns`` (key -> FTS column) contains ``text``, any case."""
     if not columns:
         return NOTHING
-    if dialect != "sqlite":
-        stored = [contains_ignoring_case(Feedback.data[key].as_string(), text) for key in columns]
-        return Match(or_(*stored))
     folded = text.casefold()
+    in_channel = fts.c.channel == channel_marker(channel_id)
+    if dialect != "sqlite":
+        # PostgreSQL text cannot hold a NUL, so no stored text contains one.
+        if "\x00" in folded:
+            return NOTHING
+        pattern = like_pattern(folded)
+        found = [fts.c[column].like(pattern, escape=LIKE_ESCAPE) for column in columns.values()]
+        return _ids(select(fts.c.rowid).where(in_channel, or_(*found)))
     # A NUL would end the FTS5 query string early; short or NUL-holding text is matched by
     # scanning the index's own (casefolded) copy of the channel's text, newest first.
     if len(folded) < TRIGRAM or "\x00" in folded:
         scanned = [contains_ignoring_case(fts.c[column], folded) for column in columns.values()]
-        in_channel = fts.c.channel == channel_marker(channel_id)
         return _ids(select(fts.c.rowid).where(in_channel, or_(*scanned)))
     query = (
         f"channel : {_fts_phrase(channel_marker(channel_id))} AND "

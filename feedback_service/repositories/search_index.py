@@ -2,7 +2,8 @@
 
 Callers run these inside the unit of work that writes the feedback, so the index can never
 disagree with the data it describes. Deleting feedback removes its value rows by ON DELETE
-CASCADE and its FTS row by the ``feedback_after_delete`` trigger.
+CASCADE and its text row by the ``feedback_after_delete`` trigger (SQLite's FTS5 table) or by
+ON DELETE CASCADE (PostgreSQL's plain table).
 """
 
 from __future__ import annotations
@@ -59,14 +60,10 @@ def index_rows(
     return fts_row, values
 
 
-def uses_fts(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
-
-
 def add_index_rows(
     session: Session, fts_rows: list[dict[str, Any]], value_rows: list[dict[str, Any]]
 ) -> None:
-    if fts_rows and uses_fts(session):
+    if fts_rows:
         session.execute(insert(fts), fts_rows)
     if value_rows:
         session.execute(insert(FeedbackValue), value_rows)
@@ -90,7 +87,6 @@ def reindex_feedback(
     data: Mapping[str, Any],
     fields: Sequence[Field],
 ) -> None:
-    if uses_fts(session):
-        session.execute(delete(fts).where(fts.c.rowid == feedback_id))
+    session.execute(delete(fts).where(fts.c.rowid == feedback_id))
     session.execute(delete(FeedbackValue).where(FeedbackValue.feedback_id == feedback_id))
     index_feedback(session, feedback_id, channel_id, data, fields)

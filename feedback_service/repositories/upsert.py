@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -14,5 +14,6 @@ _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 def insert_ignoring_duplicates(session: Session, table: Table, values: dict[str, Any]) -> bool:
     """Insert one row unless its key exists; True when a row was inserted."""
     insert = _INSERTS[session.get_bind().dialect.name]
-    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    # RETURNING, not the row count: psycopg reports -1 for an INSERT ... ON CONFLICT.
+    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(literal_column("1"))
+    return session.execute(stmt).first() is not None

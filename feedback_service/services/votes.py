@@ -61,10 +61,9 @@ def toggle_vote(
         feedback = board_feedback(session, access.channel_id, public_id)
         end_user = acting_end_user(session, access, claim)
         voter = end_user_voter(end_user) if end_user else anonymous_voter(client_key)
+        feedback_repo.lock_feedback(session, feedback.id)
         if repo.remove_vote(session, feedback.id, voter):
             return VoteState(False, feedback_repo.add_to_vote_count(session, feedback.id, -1))
-        # Not inserted means a concurrent toggle (on PostgreSQL) added the same vote first:
-        # the vote exists, counted once.
         added = repo.add_vote(session, feedback.id, voter, end_user.id if end_user else None)
         count = feedback_repo.add_to_vote_count(session, feedback.id, 1 if added else 0)
         return VoteState(True, count)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from feedback_service.errors import InvalidInput
+
 bp = Blueprint(
     "admin",
     __name__,
@@ -23,6 +25,7 @@ from feedback_service.blueprints.admin import (  # noqa: E402
     access,
     channels,
     dashboard,
+    errors,
     feedback,
     feedback_export,
     issues,
@@ -33,11 +36,14 @@ from feedback_service.blueprints.admin import (  # noqa: E402
     users,
 )
 
+bp.register_error_handler(InvalidInput, errors.invalid_input)
+
 __all__ = [
     "access",
     "bp",
     "channels",
     "dashboard",
+    "errors",
     "feedback",
     "feedback_export",
     "issues",

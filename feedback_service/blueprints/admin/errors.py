@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from feedback_service.blueprints.admin.access import SECURITY_HEADERS
+from feedback_service.errors import InvalidInput
 
 
 def error_page(error: HTTPException) -> Response:
@@ -30,3 +31,8 @@ def error_page(error: HTTPException) -> Response:
 def internal_error(error: Exception) -> Response:
     current_app.logger.exception("unhandled error on %s", request.path, exc_info=error)
     return error_page(InternalServerError())
+
+
+def invalid_input(error: InvalidInput) -> Response:
+    """Content no form check refused but the database did (NUL characters on PostgreSQL)."""
+    return error_page(BadRequest(str(error.message)))
