@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install services run test lint fmt clean bench
+.PHONY: install services run test test-sqlite test-postgresql lint fmt clean bench
 
 install: $(STAMP)
 
@@ -20,13 +20,22 @@ run: install
 	$(BIN)/feedback-service init-db
 	$(BIN)/feedback-service serve --host $(HOST) --port $(PORT)
 
-# What the tests use beyond SQLite: Redis for the rate-limit tests, chromium for the console's.
+# What the tests use beyond SQLite: Redis for the rate-limit tests, chromium for the console's,
+# nginx for the deployment's, PostgreSQL for the second run of the whole suite.
 services:
 	scripts/ensure-redis.sh
 	scripts/ensure-chromium.sh
+	scripts/ensure-nginx.sh
+	scripts/ensure-postgresql.sh
 
-test: install services
+# The whole suite, on SQLite files and then on the PostgreSQL server.
+test: test-sqlite test-postgresql
+
+test-sqlite: install services
 	$(BIN)/python -m pytest -n auto
+
+test-postgresql: install services
+	$(BIN)/python -m pytest -n auto --backend postgresql
 
 bench: install
 	$(BIN)/python bench/search_bench.py

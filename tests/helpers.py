@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from tests.databases import TestDatabase
 from tests.factories import ProjectWorld
 
-# ``sql(statement, params) -> rows``, the shape of the ``sql`` fixture.
-Sql = Callable[..., list[tuple[Any, ...]]]
+# The ``sql`` fixture: ``sql(statement, params) -> rows`` on the test's database.
+Sql = TestDatabase
 
 # The master key of the ``master_client`` fixture's app.
 MASTER_KEY = "master-key-for-tests-0123456789"
@@ -92,7 +93,7 @@ def assert_empty(response: TestResponse, status: int = 200) -> None:
 
 def database_rows(sql: Sql) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to show that a refused request changed nothing."""
-    tables = [name for (name,) in sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    tables = sql.table_names()
     return {table: sorted(sql(f'SELECT * FROM "{table}"'), key=repr) for table in tables}
 
 

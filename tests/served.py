@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.cli_runner import CONSOLE_SCRIPT, Cli
+from tests.databases import TestDatabase
 from tests.test_e2e_serve import (
     GRACEFUL_TIMEOUT,
     STARTUP_TIMEOUT,
@@ -172,14 +173,10 @@ def provision(cli: Cli) -> Provisioned:
     return Provisioned(project_id, board_id, public_key, secret_key)
 
 
-def provision_template(directory: Path, migrated: Path | None = None) -> Site:
-    """A site in ``directory``: on a copy of the ``migrated`` database, else after ``init-db``."""
+def provision_template(directory: Path, migrated: TestDatabase) -> Site:
+    """A site in ``directory``, on a copy of the ``migrated`` database."""
     directory.mkdir(parents=True, exist_ok=True)
-    cli = Cli(directory / "instance", directory / "served.sqlite")
-    if migrated is None:
-        cli.ok("init-db")
-    else:
-        shutil.copyfile(migrated, cli.database)
+    cli = Cli(directory / "instance", migrated.clone(directory, "served"))
     return Site(cli, provision(cli))
 
 
@@ -187,7 +184,7 @@ def provision_template(directory: Path, migrated: Path | None = None) -> Site:
 _templates: dict[Path, Site] = {}
 
 
-def session_template(tmp_path_factory: Any, migrated: Path) -> Site:
+def session_template(tmp_path_factory: Any, migrated: TestDatabase) -> Site:
     """The template site of this test session, provisioned on first use.
 
     Call this from a session-scoped fixture, with pytest's ``tmp_path_factory`` and the
@@ -202,11 +199,9 @@ def session_template(tmp_path_factory: Any, migrated: Path) -> Site:
 def copy_site(template: Site, directory: Path) -> Site:
     """A copy of the template's database and instance folder (its secret key) in ``directory``."""
     source = template.cli
-    # Every CLI run closed its connections, so the WAL was checkpointed into the file.
-    assert not Path(f"{source.database}-wal").exists()
     directory.mkdir(parents=True, exist_ok=True)
-    cli = Cli(directory / "instance", directory / source.database.name)
-    shutil.copyfile(source.database, cli.database)
+    # Every CLI run closed its connections, so the template can be copied.
+    cli = Cli(directory / "instance", source.database.clone(directory, "served"))
     shutil.copytree(source.instance, cli.instance)
     return Site(cli, template.ids)
 

@@ -225,8 +225,8 @@ def test_master_key_cannot_create_in_a_missing_project(master_client, world, sql
     assert database_rows(sql) == before
 
 
-def test_empty_master_key_setting_opens_nothing(app, database_path, world):
-    empty_master_app = make_test_app(database_path, MASTER_API_KEY="")
+def test_empty_master_key_setting_opens_nothing(app, database, world):
+    empty_master_app = make_test_app(database, MASTER_API_KEY="")
     try:
         response = empty_master_app.test_client().get(world.a.base, headers={"x-api-key": ""})
     finally:
@@ -246,6 +246,7 @@ def database_bytes(database_path: Path) -> bytes:
     return data
 
 
+@pytest.mark.sqlite_only(reason="reads the raw database file, its free pages included")
 def test_keys_are_stored_only_as_sha256_hashes(client, world, database_path):
     # Use each key once so that anything written on use is on disk too.
     for project in (world.a, world.b):
@@ -288,9 +289,11 @@ def test_health_needs_no_key_and_answers_the_terminus_shape(client, headers):
 
     assert response.status_code == 200
     assert response.mimetype == "application/json"
+    # The answering process (pid, uptime) is checked in tests/test_health.py.
+    process = response.get_json()["details"]["process"]
     assert response.get_json() == {
         "status": "ok",
-        "info": {"database": {"status": "up"}},
+        "info": {"database": {"status": "up"}, "process": process},
         "error": {},
-        "details": {"database": {"status": "up"}},
+        "details": {"database": {"status": "up"}, "process": process},
     }

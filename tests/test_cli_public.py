@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask
 
 from feedback_service.services import boards, public_keys, public_origins
-from tests.cli_runner import Cli, query
+from tests.cli_runner import Cli
 from tests.factories import make_project
 from tests.helpers import assert_json
 
@@ -29,7 +29,7 @@ TABLES = ("project", "channel", "field", "option", "public_key", "end_user")
 
 
 def snapshot(cli: Cli) -> dict[str, list[tuple[Any, ...]]]:
-    return {table: query(cli.database, f"SELECT * FROM {table}") for table in TABLES}
+    return {table: cli.database.query(f"SELECT * FROM {table}") for table in TABLES}
 
 
 def refused(cli: Cli, *args: str, status: int = 1) -> str:
@@ -86,20 +86,18 @@ def test_create_board_prints_the_board_with_the_feedhog_fields(cli, shop):
         ("type", "select", "EDITABLE", "ACTIVE", TYPES),
         ("status", "select", "EDITABLE", "ACTIVE", STATUSES),
     ]
-    assert query(
-        cli.database,
+    assert cli.database.query(
         "SELECT project_id, name, description, is_board FROM channel WHERE id = ?",
         (board["id"],),
     ) == [(shop, "Roadmap", "Ideas", 1)]
-    stored_fields = query(
-        cli.database, "SELECT id, key, format FROM field WHERE channel_id = ?", (board["id"],)
+    stored_fields = cli.database.query(
+        "SELECT id, key, format FROM field WHERE channel_id = ?", (board["id"],)
     )
     assert sorted(stored_fields) == sorted(
         (f["id"], f["key"], f["format"]) for f in board["fields"]
     )
     for key, options in (("type", TYPES), ("status", STATUSES)):
-        stored = query(
-            cli.database,
+        stored = cli.database.query(
             "SELECT o.key FROM option o JOIN field f ON f.id = o.field_id"
             " WHERE f.channel_id = ? AND f.key = ? ORDER BY o.id",
             (board["id"], key),
@@ -139,21 +137,21 @@ def test_create_public_key_prints_a_working_key_stored_for_the_board(cli, client
     assert set(issued) == {"id", "key", "projectId", "channelId"}
     assert (issued["projectId"], issued["channelId"]) == (shop, board["id"])
     assert PUBLIC_KEY.fullmatch(issued["key"]), issued["key"]
-    assert query(
-        cli.database, "SELECT id, project_id, channel_id, key, revoked_at FROM public_key"
+    assert cli.database.query(
+        "SELECT id, project_id, channel_id, key, revoked_at FROM public_key"
     ) == [(issued["id"], shop, board["id"], issued["key"], None)]
     response = client.get("/api/v1/feedback", headers={"x-api-key": issued["key"]})
     assert response.status_code == 200
     # Without --json the key is printed too; each key is new.
     output = cli.ok("create-public-key", "--project", str(shop), "--channel", str(board["id"]))
-    [(second,)] = query(cli.database, "SELECT key FROM public_key WHERE id != ?", (issued["id"],))
+    [(second,)] = cli.database.query("SELECT key FROM public_key WHERE id != ?", (issued["id"],))
     assert second != issued["key"]
     assert PUBLIC_KEY.fullmatch(second)
     assert second in output.stdout
 
 
 def test_create_public_key_refuses_a_channel_that_is_not_a_board(cli, shop):
-    [(web_id,)] = query(cli.database, "SELECT id FROM channel WHERE name = 'web'")
+    [(web_id,)] = cli.database.query("SELECT id FROM channel WHERE name = 'web'")
     stderr = refused(cli, "create-public-key", "--project", str(shop), "--channel", str(web_id))
     assert f"channel {web_id} is not a board" in stderr
 
@@ -188,20 +186,20 @@ def test_revoke_public_key_stops_the_key_and_keeps_the_others(app, cli, client, 
         "/api/v1/feedback", json={"title": "x"}, headers={"x-api-key": revoked_key["key"]}
     )
     assert_json(submitted, 401, INVALID_API_KEY)
-    assert query(cli.database, "SELECT COUNT(*) FROM feedback") == [(0,)]
+    assert cli.database.query("SELECT COUNT(*) FROM feedback") == [(0,)]
     assert client.get("/api/v1/feedback", headers={"x-api-key": kept_key["key"]}).status_code == 200
-    rows = dict(query(cli.database, "SELECT id, revoked_at FROM public_key"))
+    rows = dict(cli.database.query("SELECT id, revoked_at FROM public_key"))
     assert rows[revoked_key["id"]] is not None
     assert rows[kept_key["id"]] is None
     # Revoking again succeeds and keeps the first revocation time.
     again = cli.json("revoke-public-key", "--project", str(shop), "--id", str(revoked_key["id"]))
     assert again == {"id": revoked_key["id"], "revoked": True}
-    assert dict(query(cli.database, "SELECT id, revoked_at FROM public_key")) == rows
+    assert dict(cli.database.query("SELECT id, revoked_at FROM public_key")) == rows
 
 
 def test_revoke_public_key_refuses_an_unknown_key_or_another_projects_key(app, cli, client, shop):
     _, their_key = service_board(app, make_project(app, "Other"))
-    [(their_key_id,)] = query(cli.database, "SELECT id FROM public_key WHERE key = ?", (their_key,))
+    [(their_key_id,)] = cli.database.query("SELECT id FROM public_key WHERE key = ?", (their_key,))
     stderr = refused(cli, "revoke-public-key", "--project", str(shop), "--id", "999")
     assert f"project {shop} has no public key 999" in stderr
     stderr = refused(cli, "revoke-public-key", "--project", str(shop), "--id", str(their_key_id))
@@ -213,8 +211,7 @@ def test_revoke_public_key_refuses_an_unknown_key_or_another_projects_key(app, c
 
 
 def identity_row(cli: Cli, project_id: int) -> tuple[Any, ...]:
-    [row] = query(
-        cli.database,
+    [row] = cli.database.query(
         "SELECT identity_secret, identity_required FROM project WHERE id = ?",
         (project_id,),
     )
@@ -247,7 +244,7 @@ def test_identity_secret_rotate_replaces_the_secret_and_old_hashes_stop_working(
     assert_json(stale, 401, {"error": "Invalid user hash"})
     body = {"externalId": "user-1", "userHash": sign(rotated["secret"], "user-1")}
     assert client.post("/api/v1/identify", json=body, headers=headers).status_code == 200
-    assert query(cli.database, "SELECT external_id FROM end_user") == [("user-1",)]
+    assert cli.database.query("SELECT external_id FROM end_user") == [("user-1",)]
 
 
 def test_identity_secret_require_and_no_require_toggle_enforcement(app, cli, client, shop):
@@ -257,7 +254,7 @@ def test_identity_secret_require_and_no_require_toggle_enforcement(app, cli, cli
     assert identity_row(cli, shop) == (required["secret"], 1)
     unsigned = client.post("/api/v1/identify", json={"externalId": "user-1"}, headers=headers)
     assert_json(unsigned, 401, {"error": "Invalid user hash"})
-    assert query(cli.database, "SELECT COUNT(*) FROM end_user") == [(0,)]
+    assert cli.database.query("SELECT COUNT(*) FROM end_user") == [(0,)]
     # Showing the secret again leaves the requirement on.
     assert cli.json("identity-secret", "--project", str(shop)) == required
     optional = cli.json("identity-secret", "--project", str(shop), "--no-require")
@@ -265,7 +262,7 @@ def test_identity_secret_require_and_no_require_toggle_enforcement(app, cli, cli
     assert identity_row(cli, shop) == (required["secret"], 0)
     unsigned = client.post("/api/v1/identify", json={"externalId": "user-1"}, headers=headers)
     assert unsigned.status_code == 200
-    assert query(cli.database, "SELECT external_id FROM end_user") == [("user-1",)]
+    assert cli.database.query("SELECT external_id FROM end_user") == [("user-1",)]
 
 
 def test_identity_secret_refuses_an_unknown_project(cli, shop):
@@ -285,8 +282,8 @@ def keep_origins(app: Flask, project_id: int, origins: list[str]) -> None:
 
 
 def origins_row(cli: Cli, project_id: int) -> list[str]:
-    [(stored,)] = query(
-        cli.database, "SELECT allowed_origins FROM project WHERE id = ?", (project_id,)
+    [(stored,)] = cli.database.query(
+        "SELECT allowed_origins FROM project WHERE id = ?", (project_id,)
     )
     origins: list[str] = json.loads(stored)
     return origins
@@ -322,7 +319,7 @@ def test_allowed_origins_sets_normalised_origins_and_cors_follows(app, cli, clie
     )
     assert allowed.status_code == 200
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
-    before = query(cli.database, "SELECT COUNT(*) FROM feedback")
+    before = cli.database.query("SELECT COUNT(*) FROM feedback")
     foreign = client.post(
         "/api/v1/feedback",
         json={"title": "From elsewhere"},
@@ -330,7 +327,7 @@ def test_allowed_origins_sets_normalised_origins_and_cors_follows(app, cli, clie
     )
     assert_json(foreign, 403, {"error": "Origin not allowed"})
     assert "Access-Control-Allow-Origin" not in foreign.headers
-    assert query(cli.database, "SELECT COUNT(*) FROM feedback") == before
+    assert cli.database.query("SELECT COUNT(*) FROM feedback") == before
 
 
 NOT_ORIGINS = (

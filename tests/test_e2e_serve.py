@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.cli_runner import CONSOLE_SCRIPT, Cli
+from tests.databases import TestDatabase
 
 STARTUP_TIMEOUT = 20.0
 # gunicorn's graceful_timeout as `feedback-service serve` configures it.
@@ -93,9 +94,9 @@ class Provisioned:
 
 
 @pytest.fixture
-def provisioned(tmp_path: Path) -> tuple[Cli, Provisioned]:
+def provisioned(tmp_path: Path, empty_database: TestDatabase) -> tuple[Cli, Provisioned]:
     """A database made only through the command line: project, channel, key."""
-    cli = Cli(tmp_path / "instance", tmp_path / "served.sqlite")
+    cli = Cli(tmp_path / "instance", empty_database)
     cli.ok("init-db")
     project_id = cli.json("create-project", "--name", "Shop")["id"]
     channel = cli.json(

@@ -27,8 +27,8 @@ from feedback_service.extensions import db
 from feedback_service.ratelimit_storage import PURGE_EVERY, SQLiteStorage, path_from_uri
 from feedback_service.services import boards, public_keys
 from tests import served
-from tests.cli_runner import query
 from tests.conftest import make_test_app
+from tests.databases import SqliteFile, TestDatabase
 from tests.factories import make_project
 from tests.served import Reply, Served, Site
 
@@ -41,16 +41,6 @@ BURST = 40
 LIMIT = 5
 STORAGE_PROCESSES = 4
 INCREMENTS_PER_PROCESS = 200
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Site:
-    return served.session_template(tmp_path_factory, migrated_template)
-
-
-@pytest.fixture
-def site(template: Site, tmp_path: Path) -> Site:
-    return served.copy_site(template, tmp_path / "site")
 
 
 def identify_burst(server: Served) -> list[Reply]:
@@ -80,7 +70,7 @@ def assert_exactly_limit_granted(server: Served, replies: list[Reply]) -> None:
             assert_public_429(reply, LIMIT)
     granted = {reply.json()["user"]["id"] for reply in replies if reply.status == 200}
     # The refused requests wrote nothing.
-    created = query(server.site.cli.database, "SELECT external_id FROM end_user")
+    created = server.site.cli.database.query("SELECT external_id FROM end_user")
     assert {external_id for (external_id,) in created} == granted
     assert len(granted) == LIMIT
 
@@ -91,8 +81,8 @@ def test_public_write_limit_is_exact_across_workers_with_sqlite_counters(site: S
         replies = identify_burst(server)
     assert_exactly_limit_granted(server, replies)
     # The default store: a SQLite file in the instance folder, one counter for the burst.
-    counters = query(
-        site.cli.instance / "ratelimit.sqlite", "SELECT key, count FROM ratelimit_counter"
+    counters = SqliteFile(site.cli.instance / "ratelimit.sqlite").query(
+        "SELECT key, count FROM ratelimit_counter"
     )
     assert [(key.endswith(f"/public-write/{LIMIT}/1/minute"), n) for key, n in counters] == [
         (True, BURST)
@@ -208,9 +198,9 @@ def test_public_reads_and_writes_have_separate_budgets(site: Site):
             served.send(server.port, served.Call("GET", "/api/health")).status == 200
             for _ in range(6)
         )
-    names = query(site.cli.database, "SELECT external_id FROM end_user ORDER BY external_id")
+    names = site.cli.database.query("SELECT external_id FROM end_user ORDER BY external_id")
     assert names == [("w1",), ("w2",), ("w3",), ("w5",), ("w6",), ("w7",)]
-    assert query(site.cli.database, "SELECT COUNT(*) FROM feedback") == [(0,)]
+    assert site.cli.database.query("SELECT COUNT(*) FROM feedback") == [(0,)]
 
 
 def test_served_limits_fall_back_to_memory_when_redis_is_down(site: Site):
@@ -235,11 +225,11 @@ def test_served_limits_fall_back_to_memory_when_redis_is_down(site: Site):
 
 @pytest.fixture
 def limited_app(
-    database_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Flask]:
     monkeypatch.setenv("FEEDBACK_INSTANCE_PATH", str(tmp_path / "instance"))
     app = make_test_app(
-        database_path,
+        database,
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI=UNREACHABLE_REDIS_URI,
         RATELIMIT_PUBLIC_WRITE="2 per minute",
@@ -313,12 +303,14 @@ def test_expired_counters_are_purged_every_so_many_hits(counters: SQLiteStorage)
         connection.execute("UPDATE ratelimit_counter SET expires_at = 0 WHERE key = 'stale'")
     for _ in range(PURGE_EVERY - 2):
         counters.incr("busy", 60)
-    assert query(Path(counters.path), "SELECT key FROM ratelimit_counter ORDER BY key") == [
+    assert SqliteFile(Path(counters.path)).query(
+        "SELECT key FROM ratelimit_counter ORDER BY key"
+    ) == [
         ("busy",),
         ("stale",),
     ]
     counters.incr("busy", 60)  # the connection's PURGE_EVERY-th hit
-    assert query(Path(counters.path), "SELECT key, count FROM ratelimit_counter") == [
+    assert SqliteFile(Path(counters.path)).query("SELECT key, count FROM ratelimit_counter") == [
         ("busy", PURGE_EVERY - 1)
     ]
 

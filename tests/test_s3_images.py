@@ -418,9 +418,9 @@ def test_upload_url_of_an_s3_channel_is_a_presigned_put(app, client, s3_world, b
     assert bucket.get(key) == ("image/png", PNG)
 
 
-def test_presigned_jpeg_url_and_configured_ttl(app, database_path, s3_world, bucket):
+def test_presigned_jpeg_url_and_configured_ttl(app, database, s3_world, bucket):
     a = s3_world.a
-    other = make_test_app(database_path, UPLOAD_URL_TTL=77)
+    other = make_test_app(database, UPLOAD_URL_TTL=77)
     try:
         url = upload_url(other.test_client(), a, "jpeg")
     finally:
@@ -442,7 +442,7 @@ def test_presigned_jpeg_url_and_configured_ttl(app, database_path, s3_world, buc
 
 
 def test_secret_never_appears_in_any_response_or_command_output(
-    app, client, s3_world, bucket, tmp_path, database_path, sql
+    app, client, s3_world, bucket, tmp_path, database, sql
 ):
     a = s3_world.a
     assert sql("SELECT s3_secret_access_key FROM channel WHERE id = ?", (a.channel_id,)) == [
@@ -464,7 +464,7 @@ def test_secret_never_appears_in_any_response_or_command_output(
     assert fields["shots"]["format"] == "images"
     assert_no_secret(*(r.data for r in responses))
 
-    cli = Cli(tmp_path / "instance", database_path)
+    cli = Cli(tmp_path / "instance", database)
     args = ("channel-images", "--project", str(a.project_id), "--channel", str(a.channel_id))
     shown = cli.ok(*args, "--json")
     assert json.loads(shown.stdout) == {

@@ -29,6 +29,7 @@ from feedback_service.extensions import db
 from feedback_service.images.signed_urls import signature, signed_url
 from feedback_service.services.channel_images import configure_images
 from tests.conftest import make_test_app
+from tests.databases import TestDatabase
 from tests.factories import ProjectWorld, World, make_channel
 from tests.helpers import assert_json, bad_request, domain_error, forbidden
 
@@ -126,7 +127,7 @@ def stored_bytes(app: Flask, key: str) -> bytes:
 
 
 @pytest.fixture
-def other_apps(database_path: Path) -> Iterator[list[Flask]]:
+def other_apps(database: TestDatabase) -> Iterator[list[Flask]]:
     """Apps built during a test on the same database; disposed of at the end."""
     apps: list[Flask] = []
     yield apps
@@ -136,11 +137,11 @@ def other_apps(database_path: Path) -> Iterator[list[Flask]]:
 
 
 @pytest.fixture
-def make_app(database_path: Path, other_apps: list[Flask], app: Flask) -> Any:
+def make_app(database: TestDatabase, other_apps: list[Flask], app: Flask) -> Any:
     """``make_app(**config)``: another app on the same database and instance (upload) folder."""
 
     def build(**overrides: Any) -> Flask:
-        built = make_test_app(database_path, **overrides)
+        built = make_test_app(database, **overrides)
         other_apps.append(built)
         assert built.config["UPLOAD_FOLDER"] == app.config["UPLOAD_FOLDER"]
         return built
@@ -571,11 +572,9 @@ def test_put_to_a_key_not_of_the_generated_shape_is_404_even_if_signed(app, clie
 # --- using the uploaded image ------------------------------------------------------------------
 
 
-def test_uploaded_image_passes_the_channels_whitelist_in_a_json_create(
-    app, database_path, world, sql
-):
+def test_uploaded_image_passes_the_channels_whitelist_in_a_json_create(app, database, world, sql):
     """With a known own address (here TRUSTED_HOSTS), the app's uploads pass the whitelist."""
-    trusted = make_test_app(database_path, TRUSTED_HOSTS=["localhost"])
+    trusted = make_test_app(database, TRUSTED_HOSTS=["localhost"])
     client = trusted.test_client()
     a, b = world.a, world.b
     with app.app_context():

@@ -8,7 +8,7 @@ reference, 8.3 T-http-toggle):
 * toggles of one voter on one feedback serialise, so their answers alternate: of n toggles
   exactly ceil(n / 2) answer ``voted: true``, and the voter's final state is the parity of n;
 * ``feedback.vote_count`` equals the vote rows, and equals the count the answers imply;
-* the database file passes ``PRAGMA integrity_check``.
+* the database passes its own consistency check (``PRAGMA integrity_check``, amcheck).
 
 Anonymous voters are told apart by their address: the clients connect from 127.0.0.1,
 127.0.0.2 and 127.0.0.3 (the server trusts no proxy header).
@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests import served
-from tests.cli_runner import query
+from tests.databases import TestDatabase
 from tests.served import Call, Reply, Served, Site
 
 WORKERS = 4
@@ -47,11 +47,6 @@ RACERS = 32
 
 # A voter: ("user", external id) or ("anonymous", client address).
 Voter = tuple[str, str]
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Site:
-    return served.session_template(tmp_path_factory, migrated_template)
 
 
 @pytest.fixture
@@ -123,10 +118,9 @@ def alternates(states: list[bool]) -> bool:
     return Counter(states) == Counter({True: (len(states) + 1) // 2, False: len(states) // 2})
 
 
-def assert_counts_match_rows(database: Path) -> dict[str, int]:
+def assert_counts_match_rows(database: TestDatabase) -> dict[str, int]:
     """Every feedback's ``vote_count`` equals its vote rows; the counts by public id."""
-    rows = query(
-        database,
+    rows = database.query(
         "SELECT f.public_id, f.vote_count, "
         "(SELECT COUNT(*) FROM vote v WHERE v.feedback_id = f.id) FROM feedback f",
     )
@@ -134,24 +128,22 @@ def assert_counts_match_rows(database: Path) -> dict[str, int]:
     assert [(public_id, count) for public_id, count, _ in rows] == [
         (public_id, actual) for public_id, _, actual in rows
     ]
-    assert query(database, "PRAGMA integrity_check") == [("ok",)]
+    assert database.integrity_problems() == []
     return {public_id: count for public_id, count, _ in rows}
 
 
-def identified_votes(database: Path) -> set[tuple[str, str]]:
+def identified_votes(database: TestDatabase) -> set[tuple[str, str]]:
     """(external id, feedback public id) of every end user's vote row."""
-    rows = query(
-        database,
+    rows = database.query(
         "SELECT e.external_id, f.public_id FROM vote v "
         "JOIN end_user e ON e.id = v.end_user_id JOIN feedback f ON f.id = v.feedback_id",
     )
     return {(external_id, public_id) for external_id, public_id in rows}
 
 
-def anonymous_votes(database: Path) -> Counter[str]:
+def anonymous_votes(database: TestDatabase) -> Counter[str]:
     """Anonymous vote rows per feedback public id."""
-    rows = query(
-        database,
+    rows = database.query(
         "SELECT f.public_id FROM vote v JOIN feedback f ON f.id = v.feedback_id "
         "WHERE v.voter_key LIKE 'a%'",
     )
@@ -263,7 +255,7 @@ def test_simultaneous_first_votes_of_one_voter_serialise(server: Served):
     stays = len(states) % 2  # 0 when all 32 succeed
     assert assert_counts_match_rows(database) == {public_id: 1 + stays}
     assert len(identified_votes(database)) == 1 + stays
-    assert query(database, "SELECT COUNT(*) FROM end_user WHERE external_id = 'racer'") == [(1,)]
+    assert database.query("SELECT COUNT(*) FROM end_user WHERE external_id = 'racer'") == [(1,)]
 
     # An anonymous voter from a new address, an odd number of times: one vote stays.
     anonymous = race(server, toggle(server, ("anonymous", "127.0.0.9"), public_id), RACERS - 1)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,6 +11,7 @@ from feedback_service.models import Role
 from feedback_service.services import admin_users
 from tests.admin.console import PASSWORD, Console, csrf_token_in, make_user, signed_in
 from tests.conftest import make_test_app
+from tests.databases import TestDatabase
 from tests.helpers import Sql
 
 WRONG = "Wrong email or password."
@@ -296,11 +295,10 @@ def test_a_new_setup_link_replaces_the_old_one(app: Flask) -> None:
     assert anonymous(app).get(f"/admin/setup/{new}").status_code == 200
 
 
-def test_an_expired_setup_link_is_refused(app: Flask, database_path: Path) -> None:
+def test_an_expired_setup_link_is_refused(app: Flask, sql: Sql) -> None:
     token = setup_token(app)
     past = (datetime.now(UTC) - timedelta(seconds=1)).replace(tzinfo=None).isoformat(sep=" ")
-    with sqlite3.connect(database_path) as connection:
-        connection.execute("UPDATE setup_token SET expires_at = ?", (past,))
+    sql("UPDATE setup_token SET expires_at = ?", (past,))
     assert anonymous(app).get(f"/admin/setup/{token}").status_code == 404
 
 
@@ -326,9 +324,9 @@ def test_a_setup_form_with_a_short_password_creates_nobody(app: Flask, sql: Sql)
 
 
 @pytest.fixture
-def limited_app(database_path: Path) -> Flask:
+def limited_app(database: TestDatabase) -> Flask:
     return make_test_app(
-        database_path,
+        database,
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_ADMIN_LOGIN="3 per minute",

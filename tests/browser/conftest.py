@@ -7,10 +7,8 @@ test that used ``page`` leaves a screenshot in ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -33,6 +31,7 @@ from playwright.sync_api import (
 )
 
 from tests.cli_runner import CONSOLE_SCRIPT, Cli
+from tests.databases import TestDatabase
 from tests.served import LIMITS_OFF, Api
 from tests.test_e2e_serve import GRACEFUL_TIMEOUT, STARTUP_TIMEOUT, HttpClient, Server, free_port
 
@@ -94,28 +93,10 @@ class Console:
             process.wait()
 
 
-def create_user(cli: Cli, email: str, password: str, role: str = "admin") -> dict[str, Any]:
-    """``create-admin`` with the password on stdin, as a script would run it."""
-    result = subprocess.run(
-        [*cli.launcher, "create-admin", "--email", email, "--role", role, "--json"],
-        input=f"{password}\n",
-        env=cli.env,
-        cwd=cli.instance.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return dict(json.loads(result.stdout))
-
-
-def console_cli(directory: Path, migrated: Path) -> Cli:
+def console_cli(directory: Path, migrated: TestDatabase) -> Cli:
     """The command line on a copy of the ``migrated`` (empty) database in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    cli = Cli(directory / "instance", directory / "console.sqlite")
-    shutil.copyfile(migrated, cli.database)
-    return cli
+    return Cli(directory / "instance", migrated.clone(directory, "console"))
 
 
 @contextmanager
@@ -145,7 +126,9 @@ def serve_console(cli: Cli) -> Iterator[Console]:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[Console]:
+def console(
+    tmp_path_factory: pytest.TempPathFactory, migrated_template: TestDatabase
+) -> Iterator[Console]:
     """A served console with one admin (``ADMIN_EMAIL``) and the project "Shop".
 
     Modules may override it.
@@ -153,7 +136,7 @@ def console(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -
     cli = console_cli(tmp_path_factory.mktemp("console"), migrated_template)
     # Each command line run starts the whole app: these run while the server starts.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        admin = pool.submit(create_user, cli, ADMIN_EMAIL, ADMIN_PASSWORD)
+        admin = pool.submit(cli.create_user, ADMIN_EMAIL, ADMIN_PASSWORD)
         shop = pool.submit(make_shop, cli, "Shop")
         with serve_console(cli) as served:
             admin.result()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Console, PageLog, console_cli, serve_console
+from tests.databases import TestDatabase
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[Console]:
+def console(
+    tmp_path_factory: pytest.TempPathFactory, migrated_template: TestDatabase
+) -> Iterator[Console]:
     """A console without any user."""
     cli = console_cli(tmp_path_factory.mktemp("first-run"), migrated_template)
     with serve_console(cli) as served:

@@ -23,6 +23,7 @@ from feedback_service.models import FieldFormat
 from feedback_service.services.channel_images import configure_images
 from feedback_service.services.channels import FieldSpec
 from tests.conftest import make_test_app
+from tests.databases import TestDatabase
 from tests.factories import ProjectWorld, World, make_channel
 from tests.helpers import Sql, assert_json, bad_request, domain_error, forbidden, too_large
 from tests.helpers import database_rows as all_rows
@@ -151,12 +152,12 @@ def two_field_channel(app: Flask, world: World) -> int:
 
 
 @pytest.fixture
-def limited(app: Flask, database_path: Path) -> Iterator[Any]:
+def limited(app: Flask, database: TestDatabase) -> Iterator[Any]:
     """``limited(**config)``: a client of a second app on the same database and upload folder."""
     apps: list[Flask] = []
 
     def build(**config: Any) -> tuple[Flask, FlaskClient]:
-        other = make_test_app(database_path, UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"], **config)
+        other = make_test_app(database, UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"], **config)
         apps.append(other)
         return other, other.test_client()
 

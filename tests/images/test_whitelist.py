@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from feedback_service.errors import InvalidInput
 from feedback_service.extensions import db
 from feedback_service.services.channel_images import configure_images
 from tests.conftest import make_test_app
+from tests.databases import TestDatabase
 from tests.factories import ProjectWorld, World, make_channel
 from tests.helpers import Sql, assert_empty, assert_json, bad_request
 from tests.images import corpus
@@ -90,12 +90,12 @@ def whitelisted(app: Flask, world: World) -> World:
 
 
 @pytest.fixture
-def other_app(app: Flask, database_path: Path) -> Iterator[Any]:
+def other_app(app: Flask, database: TestDatabase) -> Iterator[Any]:
     """``other_app(**config)``: a client of a second app on the same database."""
     apps: list[Flask] = []
 
     def build(**config: Any) -> FlaskClient:
-        other = make_test_app(database_path, UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"], **config)
+        other = make_test_app(database, UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"], **config)
         apps.append(other)
         return other.test_client()
 

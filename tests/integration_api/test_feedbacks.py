@@ -7,10 +7,7 @@ rejected request must leave the database as it was.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +20,6 @@ from tests.helpers import Sql, assert_empty, assert_json, bad_request
 
 FUTURE = "2999-01-01 00:00:00.000000"
 ALLOWED_HOST = "cdn.example.com"
-
-Execute = Callable[..., None]
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -109,18 +104,6 @@ def iso(stored: str) -> str:
 
 def last_id(sql: Sql, table: str) -> int:
     return sql(f"SELECT max(id) FROM {table}")[0][0]
-
-
-@pytest.fixture
-def execute(database_path: Path) -> Iterator[Execute]:
-    """Write to the test's database file outside the app, committed at once."""
-    connection = sqlite3.connect(database_path, isolation_level=None)
-
-    def run(statement: str, params: tuple[Any, ...] = ()) -> None:
-        connection.execute(statement, params)
-
-    yield run
-    connection.close()
 
 
 @pytest.fixture
@@ -597,8 +580,8 @@ def test_update_refuses_a_bad_body_and_changes_nothing(client, world, sql, body,
     assert snapshot(sql) == before
 
 
-def test_update_refuses_an_inactive_field_and_changes_nothing(client, world, sql, execute):
-    execute(
+def test_update_refuses_an_inactive_field_and_changes_nothing(client, world, sql):
+    sql(
         "UPDATE field SET status = 'INACTIVE' WHERE channel_id = ? AND key = 'label'",
         (world.a.channel_id,),
     )
@@ -612,9 +595,9 @@ def test_update_refuses_an_inactive_field_and_changes_nothing(client, world, sql
     assert snapshot(sql) == before
 
 
-def test_update_takes_select_values_by_option_name(client, world, sql, execute):
+def test_update_takes_select_values_by_option_name(client, world, sql):
     for key, name in (("bug", "Bug report"), ("docs", "Documentation")):
-        execute("UPDATE option SET name = ? WHERE key = ?", (name, key))
+        sql("UPDATE option SET name = ? WHERE key = ?", (name, key))
     options_before = sql("SELECT * FROM option ORDER BY id")
     feedback_id = world.a.feedback_ids[0]
 
@@ -681,9 +664,9 @@ def test_update_moves_updated_at_forward(client, world, sql):
     assert updated_at(sql, feedback_id) > before
 
 
-def test_update_never_moves_updated_at_backwards(client, world, sql, execute):
+def test_update_never_moves_updated_at_backwards(client, world, sql):
     feedback_id = world.a.feedback_ids[0]
-    execute("UPDATE feedback SET updated_at = ? WHERE id = ?", (FUTURE, feedback_id))
+    sql("UPDATE feedback SET updated_at = ? WHERE id = ?", (FUTURE, feedback_id))
 
     response = update(client, world.a, feedback_id, {"label": "x"})
 
@@ -1002,9 +985,9 @@ def test_link_route_with_a_feedback_outside_the_channel_is_unknown_id(
     assert snapshot(sql) == before
 
 
-def test_attach_never_moves_updated_at_backwards(client, world, sql, execute):
+def test_attach_never_moves_updated_at_backwards(client, world, sql):
     feedback_id, issue_id = world.a.feedback_ids[0], world.a.issue_ids[0]
-    execute("UPDATE feedback SET updated_at = ? WHERE id = ?", (FUTURE, feedback_id))
+    sql("UPDATE feedback SET updated_at = ? WHERE id = ?", (FUTURE, feedback_id))
 
     response = client.post(issue_link_url(world.a, feedback_id, issue_id), headers=world.a.headers)
 
@@ -1012,12 +995,12 @@ def test_attach_never_moves_updated_at_backwards(client, world, sql, execute):
     assert updated_at(sql, feedback_id) == FUTURE
 
 
-def test_detach_never_moves_updated_at_backwards(app, client, world, sql, execute):
+def test_detach_never_moves_updated_at_backwards(app, client, world, sql):
     issue_id = world.a.issue_ids[0]
     feedback_id = make_feedback(
         app, world.a.project_id, world.a.channel_id, {"issueNames": ["alpha issue 1"]}
     )
-    execute("UPDATE feedback SET updated_at = ? WHERE id = ?", (FUTURE, feedback_id))
+    sql("UPDATE feedback SET updated_at = ? WHERE id = ?", (FUTURE, feedback_id))
 
     response = client.delete(
         issue_link_url(world.a, feedback_id, issue_id), headers=world.a.headers

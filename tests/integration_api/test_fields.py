@@ -5,11 +5,10 @@ The reference lists ``{id, key, name, format, status}``; we add ``property`` and
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 from tests.factories import make_channel
+from tests.helpers import Sql
 
 # (key, name, format, property) of every field on the standard test channel, in order.
 STANDARD = [
@@ -56,15 +55,8 @@ def expected_fields(sql: Any, channel_id: int, keys: list[str] | None = None) ->
     return result
 
 
-def deactivate(database_path: Path, channel_id: int, key: str) -> None:
-    connection = sqlite3.connect(database_path, isolation_level=None)
-    try:
-        connection.execute(
-            "UPDATE field SET status = 'INACTIVE' WHERE channel_id = ? AND key = ?",
-            (channel_id, key),
-        )
-    finally:
-        connection.close()
+def deactivate(sql: Sql, channel_id: int, key: str) -> None:
+    sql("UPDATE field SET status = 'INACTIVE' WHERE channel_id = ? AND key = ?", (channel_id, key))
 
 
 def test_fields_list_the_defaults_first_then_the_channel_fields_with_options(client, world, sql):
@@ -91,9 +83,9 @@ def test_fields_show_only_this_channels_fields(client, world, sql):
     assert {f["id"] for f in response.get_json()} == own_ids
 
 
-def test_fields_omit_inactive_fields(client, world, sql, database_path):
+def test_fields_omit_inactive_fields(client, world, sql):
     for key in ("label", "kind"):
-        deactivate(database_path, world.a.channel_id, key)
+        deactivate(sql, world.a.channel_id, key)
 
     response = client.get(f"{world.a.channel}/fields", headers=world.a.headers)
 

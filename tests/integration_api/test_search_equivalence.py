@@ -14,13 +14,10 @@ from __future__ import annotations
 import json
 import random
 import re
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import ProjectWorld, World, make_feedback
+from tests.helpers import Sql
 from tests.integration_api.test_search import (
     LIMIT,
     get_search,
@@ -186,28 +184,21 @@ def random_body(rng: random.Random) -> dict[str, Any]:
 
 
 @pytest.fixture
-def dataset(app: Flask, world: World, database_path: Path) -> Dataset:
+def dataset(app: Flask, world: World, sql: Sql) -> Dataset:
     """40 random feedback in a fresh channel of project A; updatedAt set 0-30 days after
     createdAt. Project A's first channel and project B hold the foreign feedback and issues."""
     rng = random.Random(SEED)
     pw = new_channel(app, world.a, "random")
     rows = []
-    with closing(sqlite3.connect(database_path, isolation_level=None)) as connection:
-        for _ in range(FEEDBACK_COUNT):
-            body = random_body(rng)
-            feedback_id = make_feedback(app, pw.project_id, pw.channel_id, body)
-            created = datetime.fromisoformat(body.pop("createdAt"))
-            updated = created + timedelta(minutes=rng.randint(0, 60 * 24 * 30))
-            connection.execute(
-                "UPDATE feedback SET updated_at = ? WHERE id = ?", (store(updated), feedback_id)
-            )
-            names = frozenset(body.pop("issueNames"))
-            rows.append(Row(feedback_id, body, created, updated, names))
-        issue_ids = dict(
-            connection.execute(
-                "SELECT name, id FROM issue WHERE project_id = ?", (pw.project_id,)
-            ).fetchall()
-        )
+    for _ in range(FEEDBACK_COUNT):
+        body = random_body(rng)
+        feedback_id = make_feedback(app, pw.project_id, pw.channel_id, body)
+        created = datetime.fromisoformat(body.pop("createdAt"))
+        updated = created + timedelta(minutes=rng.randint(0, 60 * 24 * 30))
+        sql("UPDATE feedback SET updated_at = ? WHERE id = ?", (store(updated), feedback_id))
+        names = frozenset(body.pop("issueNames"))
+        rows.append(Row(feedback_id, body, created, updated, names))
+    issue_ids = dict(sql("SELECT name, id FROM issue WHERE project_id = ?", (pw.project_id,)))
     return Dataset(
         pw,
         rows,

@@ -183,10 +183,20 @@ def test_comments_on_one_feedback_do_not_count_on_another(client, boards_world):
     assert (shown["commentCount"], shown["comments"]) == (0, [])
 
 
-def test_content_is_kept_as_sent(client, boards_world, sql):
+@pytest.mark.parametrize(
+    "content",
+    [
+        "  Ünïcödé 😀 <b>not html</b>\nsecond line\tend  ",
+        pytest.param(
+            "  Ünïcödé 😀 <b>not html</b>\nsecond line\u0000end  ",
+            marks=pytest.mark.sqlite_only(reason="PostgreSQL's text cannot hold NUL"),
+            id="nul",
+        ),
+    ],
+)
+def test_content_is_kept_as_sent(client, boards_world, sql, content):
     a = boards_world.a
     public_id = new_feedback(client, a)
-    content = "  Ünïcödé 😀 <b>not html</b>\nsecond line\u0000end  "
 
     comment = created_comment(post_comment(client, a, public_id, {"content": content}))
 

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from feedback_service.database import NUL_REFUSED
 from feedback_service.services import public_keys
 from tests.helpers import (
     assert_json,
@@ -494,8 +495,10 @@ def test_another_boards_feedback_answers_like_a_missing_one(
     body = INTRUDER_BODIES.get(rule)
     before = database_rows(sql)
 
-    foreign = call(client, method, rule, seeded["b"], a.headers, body, query)
-    missing = call(client, method, rule, MISSING_ID, a.headers, body, query)
+    # One request id for both, so that every response header can be compared.
+    headers = {**a.headers, "X-Request-Id": "intruder"}
+    foreign = call(client, method, rule, seeded["b"], headers, body, query)
+    missing = call(client, method, rule, MISSING_ID, headers, body, query)
 
     assert_json(foreign, 404, FEEDBACK_NOT_FOUND)
     assert_json(missing, 404, FEEDBACK_NOT_FOUND)
@@ -686,6 +689,7 @@ def test_odd_input_gets_an_exact_answer_never_a_500(client, boards_world, sql):
     assert database_rows(sql) == before
 
 
+@pytest.mark.sqlite_only(reason="PostgreSQL's text cannot hold NUL: see the test below")
 def test_nul_characters_survive_a_round_trip_and_can_be_searched(client, boards_world, sql):
     a = boards_world.a
     title = "before\u0000after"
@@ -698,6 +702,24 @@ def test_nul_characters_survive_a_round_trip_and_can_be_searched(client, boards_
             "/api/v1/feedback", query_string={"search": search}, headers=a.headers
         )
         assert_json(response, 200, page_of([feedback], 1))
+
+
+@pytest.mark.postgresql_only(reason="SQLite stores NUL characters: see the test above")
+def test_nul_characters_are_refused_and_found_nowhere(client, boards_world, sql):
+    a = boards_world.a
+    new_feedback(client, a, "plain")
+    before = database_rows(sql)
+
+    response = client.post("/api/v1/feedback", json={"title": "a\u0000b"}, headers=a.headers)
+
+    details = {"formErrors": [NUL_REFUSED], "fieldErrors": {}}
+    assert_json(response, 400, {"error": "Invalid input", "details": details})
+    assert database_rows(sql) == before
+    for search in ("\u0000", "plain\u0000"):
+        response = client.get(
+            "/api/v1/feedback", query_string={"search": search}, headers=a.headers
+        )
+        assert_json(response, 200, page_of([], 0))
 
 
 def test_unicode_survives_a_round_trip(client, boards_world):

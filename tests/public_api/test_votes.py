@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from werkzeug.test import TestResponse
 
 from feedback_service.extensions import db
 from tests.conftest import make_test_app
+from tests.databases import TestDatabase
 from tests.helpers import Sql, assert_json, database_rows
 from tests.public_api.conftest import Boards, BoardWorld
 
@@ -107,9 +107,9 @@ def feedback_id(client: FlaskClient, boards_world: Boards) -> str:
 
 
 @pytest.fixture
-def proxied_app(app: Flask, database_path: Path) -> Iterator[Flask]:
+def proxied_app(app: Flask, database: TestDatabase) -> Iterator[Flask]:
     """A second app on the same database, behind one trusted proxy (``PROXY_FIX_X_FOR=1``)."""
-    proxied = make_test_app(database_path, PROXY_FIX_X_FOR=1)
+    proxied = make_test_app(database, PROXY_FIX_X_FOR=1)
     yield proxied
     with proxied.app_context():
         db.engine.dispose()
@@ -217,6 +217,7 @@ def test_addresses_of_different_clients_count_twice(
     assert stored_count(sql, feedback_id) == 3
 
 
+@pytest.mark.sqlite_only(reason="reads the raw database file, its free pages included")
 def test_raw_address_is_never_stored(client, sql, database_path, boards_world, feedback_id):
     board = boards_world.a
     ipv4, ipv6 = "203.0.113.77", "2001:db8:abcd:12::77"
