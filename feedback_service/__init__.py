@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from feedback_service import cli, http_errors, rate_limits
+from feedback_service import cli, http_errors, metrics, rate_limits, request_ids
 from feedback_service.blueprints import admin, integration_api, operations, public_api, uploads
 from feedback_service.config import load_config
 from feedback_service.database import configure_engine
@@ -67,6 +67,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     rate_limits.init_app(app, public_api=public_api.bp, integration_api=integration_api.bp)
     _trust_proxies(app)
+    request_ids.init_app(app)
+    metrics.init_app(app)
     http_errors.init_app(app)
     cli.init_app(app)
     return app

@@ -29,6 +29,7 @@ STRING_KEYS = (
     "RATELIMIT_ADMIN_LOGIN",
     "UPLOAD_FOLDER",
     "PUBLIC_URL",
+    "METRICS_TOKEN",
 )
 RATELIMIT_FILE = "ratelimit.sqlite"
 
@@ -86,6 +87,16 @@ class DefaultConfig:
     # CSRF tokens are checked by the console only (the APIs are not signed in by cookie).
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None
+    # `serve`: gunicorn worker processes and threads per process (the --workers and --threads
+    # defaults). SQLite takes one writer at a time, so a few processes with threads each serve
+    # best; more processes only add writers polling for the lock.
+    WORKERS = 2
+    THREADS = 4
+    # Prometheus metrics at /metrics (off: /metrics answers 404 and nothing is counted).
+    METRICS_ENABLED = True
+    # When set, /metrics requires `Authorization: Bearer <token>`; unset, it is open to anyone
+    # who can reach it.
+    METRICS_TOKEN: str | None = None
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
