@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from feedback_service.errors import AppError
+from feedback_service.cli_database import backup_command, copy_db_command
+from feedback_service.cli_support import emit, json_option, needs_current_schema
 from feedback_service.models import Channel, FieldFormat, FieldProperty, Role
 from feedback_service.schema import head_revision, schema_is_current, upgrade_to_head
 from feedback_service.schemas.integration import FieldOut, ProjectOut
@@ -35,29 +34,6 @@ from feedback_service.services import (
 from feedback_service.services.admin_users import NewUser
 from feedback_service.services.channels import FieldSpec
 from feedback_service.timezones import DEFAULT_TIMEZONE
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-
-
-def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
-    click.echo(json.dumps(payload) if as_json else text)
-
-
-def needs_current_schema(command: Callable[..., None]) -> Callable[..., None]:
-    """Refuse to run on a database that ``init-db`` has not brought to the latest schema."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        if not schema_is_current():
-            raise click.ClickException(
-                "the database schema is not up to date: run `feedback-service init-db` first"
-            )
-        try:
-            command(*args, **kwargs)
-        except AppError as error:
-            raise click.ClickException(str(error.message)) from None
-
-    return wrapper
 
 
 def parse_field_spec(spec: str) -> FieldSpec:
@@ -384,22 +360,42 @@ def announce_setup_link(app: Flask, host: str, port: int) -> None:
     )
 
 
+SERVER_SIZE = click.IntRange(1, 64)
+
+
+def server_size(name: str, given: int | None) -> int:
+    """The option if given, else the setting (``FEEDBACK_WORKERS``, ``instance/config.py``...)."""
+    if given is not None:
+        return given
+    value = current_app.config[name]
+    try:
+        return int(SERVER_SIZE.convert(value, None, None))
+    except click.BadParameter as error:
+        raise click.ClickException(f"setting {name}: {error.message}") from None
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--workers", type=SERVER_SIZE, help="Worker processes  [default: setting WORKERS]")
+@click.option("--threads", type=SERVER_SIZE, help="Threads per worker  [default: setting THREADS]")
 @click.option(
     "--migrate/--no-migrate",
     default=True,
     show_default=True,
     help="Upgrade the database schema before serving.",
 )
-def serve_command(host: str, port: int, workers: int, threads: int, migrate: bool) -> None:
-    """Serve the app with gunicorn (production server)."""
+def serve_command(
+    host: str, port: int, workers: int | None, threads: int | None, migrate: bool
+) -> None:
+    """Serve the app with gunicorn (production server).
+
+    SIGTERM stops it gracefully: workers finish the requests in hand (up to 30 s) first.
+    """
     from feedback_service.server import serve
 
+    workers, threads = server_size("WORKERS", workers), server_size("THREADS", threads)
     if migrate:
         upgrade_to_head()
     elif not schema_is_current():
@@ -422,6 +418,8 @@ COMMANDS = (
     allowed_origins_command,
     channel_images_command,
     serve_command,
+    backup_command,
+    copy_db_command,
 )
 
 
