@@ -57,7 +57,8 @@ def safe_next(target: str | None) -> str:
     if target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/admin"):
-            return target
+            # The target is the app's own path; under a prefix the browser needs the prefix too.
+            return request.script_root + target
     return url_for("admin.projects")
 
 

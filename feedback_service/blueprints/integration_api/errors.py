@@ -36,7 +36,10 @@ def request_path() -> str:
     """The path as the client sent it (still percent-encoded), query string included."""
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if raw:
-        return raw
+        # A proxy that strips a mount prefix names it in X-Forwarded-Prefix (ProxyFix moves it
+        # into SCRIPT_NAME): the server got the path without it.
+        prefix = quote(request.script_root)
+        return raw if raw.startswith(prefix + "/") else prefix + raw
     path = quote(request.script_root + request.path)
     if request.query_string:
         path += "?" + request.query_string.decode("latin-1")
