@@ -25,6 +25,7 @@ from typing import Any
 
 import psycopg
 from psycopg.adapt import Loader
+from sqlalchemy.engine import make_url
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -143,11 +144,10 @@ class PostgresDatabase(TestDatabase):
 
     @property
     def url(self) -> str:
-        server = psycopg.conninfo.conninfo_to_dict(POSTGRES_SERVER)
-        user = server.get("user", "postgres")
-        host = server.get("host", "127.0.0.1")
-        port = server.get("port", 5432)
-        return f"postgresql+psycopg://{user}@{host}:{port}/{self.name}"
+        server = make_url(POSTGRES_SERVER)
+        return server.set(drivername="postgresql+psycopg", database=self.name).render_as_string(
+            hide_password=False
+        )
 
     def query(self, statement: str, params: Params = ()) -> list[Row]:
         with closing(self._connect()) as connection, connection.transaction():
