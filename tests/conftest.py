@@ -8,7 +8,7 @@ Data is created through the services, the same code paths the CLI and API use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,23 @@ def app(database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(app: Flask, database: TestDatabase) -> Iterator[Callable[..., Flask]]:
+    """``make_app(**config)``: another app on the test's database and instance folder, its
+    connections closed when the test ends."""
+    built: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        built.append(make_test_app(database, **overrides))
+        assert built[-1].config["UPLOAD_FOLDER"] == app.config["UPLOAD_FOLDER"]
+        return built[-1]
+
+    yield build
+    for other in built:
+        with other.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,8 @@ from flask.testing import FlaskClient
 from PIL import Image
 from werkzeug.test import TestResponse
 
-from feedback_service.extensions import db
 from feedback_service.images.signed_urls import signature, signed_url
 from feedback_service.services.channel_images import configure_images
-from tests.conftest import make_test_app
-from tests.databases import TestDatabase
 from tests.factories import ProjectWorld, World, make_channel
 from tests.helpers import assert_json, bad_request, domain_error, forbidden
 
@@ -124,29 +120,6 @@ def stored_files(app: Flask) -> list[str]:
 
 def stored_bytes(app: Flask, key: str) -> bytes:
     return (Path(app.config["UPLOAD_FOLDER"]) / key).read_bytes()
-
-
-@pytest.fixture
-def other_apps(database: TestDatabase) -> Iterator[list[Flask]]:
-    """Apps built during a test on the same database; disposed of at the end."""
-    apps: list[Flask] = []
-    yield apps
-    for extra in apps:
-        with extra.app_context():
-            db.engine.dispose()
-
-
-@pytest.fixture
-def make_app(database: TestDatabase, other_apps: list[Flask], app: Flask) -> Any:
-    """``make_app(**config)``: another app on the same database and instance (upload) folder."""
-
-    def build(**overrides: Any) -> Flask:
-        built = make_test_app(database, **overrides)
-        other_apps.append(built)
-        assert built.config["UPLOAD_FOLDER"] == app.config["UPLOAD_FOLDER"]
-        return built
-
-    return build
 
 
 # --- the URL -----------------------------------------------------------------------------------
@@ -572,9 +545,9 @@ def test_put_to_a_key_not_of_the_generated_shape_is_404_even_if_signed(app, clie
 # --- using the uploaded image ------------------------------------------------------------------
 
 
-def test_uploaded_image_passes_the_channels_whitelist_in_a_json_create(app, database, world, sql):
+def test_uploaded_image_passes_the_channels_whitelist_in_a_json_create(app, make_app, world, sql):
     """With a known own address (here TRUSTED_HOSTS), the app's uploads pass the whitelist."""
-    trusted = make_test_app(database, TRUSTED_HOSTS=["localhost"])
+    trusted = make_app(TRUSTED_HOSTS=["localhost"])
     client = trusted.test_client()
     a, b = world.a, world.b
     with app.app_context():

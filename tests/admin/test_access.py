@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,8 +11,6 @@ from flask import Flask
 from feedback_service.models import Role
 from feedback_service.services import admin_users
 from tests.admin.console import PASSWORD, Console, csrf_token_in, make_user, signed_in
-from tests.conftest import make_test_app
-from tests.databases import TestDatabase
 from tests.helpers import Sql
 
 WRONG = "Wrong email or password."
@@ -324,9 +323,8 @@ def test_a_setup_form_with_a_short_password_creates_nobody(app: Flask, sql: Sql)
 
 
 @pytest.fixture
-def limited_app(database: TestDatabase) -> Flask:
-    return make_test_app(
-        database,
+def limited_app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app(
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_ADMIN_LOGIN="3 per minute",
