@@ -29,10 +29,20 @@ def count_active_admins(session: Session) -> int:
     return session.scalar(stmt) or 0
 
 
+def lock_active_admins(session: Session) -> None:
+    """Hold the active admins' rows until the transaction ends (PostgreSQL; on SQLite the
+    writing unit holds the database's write lock already)."""
+    stmt = select(AdminUser.id).where(AdminUser.role == Role.admin, AdminUser.active.is_(True))
+    session.execute(stmt.with_for_update())
+
+
 def live_setup_token(session: Session, token_hash: str, now: datetime) -> SetupToken | None:
+    """The live token with this hash, its row held until the transaction ends: one request
+    redeems it."""
     stmt = select(SetupToken).where(
         SetupToken.token_hash == token_hash, SetupToken.expires_at > now
     )
+    stmt = stmt.with_for_update()
     return session.scalar(stmt)
 
 

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from feedback_service.database import unit_of_work
+from feedback_service.database import unique_or, unit_of_work
 from feedback_service.errors import Conflict, InvalidInput, SetupClosed, UserNotFound
 from feedback_service.models import AdminUser, Role, SetupToken
 from feedback_service.repositories import admin_users as repo
@@ -77,9 +77,10 @@ def _build_user(new: NewUser) -> AdminUser:
 def create_user(new: NewUser) -> AdminUser:
     """:raises InvalidInput: :raises Conflict: the address has an account."""
     user = _build_user(new)
-    with unit_of_work(write=True) as session:
+    conflict = Conflict(f"{user.email} already has an account")
+    with unique_or(conflict), unit_of_work(write=True) as session:
         if repo.user_by_email(session, user.email) is not None:
-            raise Conflict(f"{user.email} already has an account")
+            raise conflict
         session.add(user)
     return user
 
@@ -139,6 +140,8 @@ def update_user(user_id: int, *, role: Role, active: bool) -> AdminUser:
     :raises UserNotFound: :raises InvalidInput: it would leave no active admin.
     """
     with unit_of_work(write=True) as session:
+        # Changes of admins take turns, so two cannot each leave the other as the last one.
+        repo.lock_active_admins(session)
         user = _user(session, user_id)
         user.role = role
         user.active = active

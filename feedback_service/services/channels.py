@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import ada_url
 from sqlalchemy.orm import Session
 
-from feedback_service.database import unit_of_work
+from feedback_service.database import unique_or, unit_of_work
 from feedback_service.errors import ChannelNotFound, Conflict, InvalidInput, ProjectNotFound
 from feedback_service.models import (
     FTS_TEXT_COLUMNS,
@@ -105,11 +105,12 @@ def create_channel(
     name = _channel_name(name)
     check_field_specs(specs)
     domains = sorted({normalise_image_domain(host) for host in image_domains})
-    with unit_of_work(write=True) as session:
+    conflict = Conflict(f"project {project_id} already has a channel named {name!r}")
+    with unique_or(conflict), unit_of_work(write=True) as session:
         if projects_repo.get_project(session, project_id) is None:
             raise ProjectNotFound()
         if repo.channel_name_taken(session, project_id, name):
-            raise Conflict(f"project {project_id} already has a channel named {name!r}")
+            raise conflict
         defaults = [
             Field(
                 key=key,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feedback_service.database import unit_of_work
+from feedback_service.database import unique_or, unit_of_work
 from feedback_service.errors import Conflict, InvalidInput, ProjectNotFound
 from feedback_service.models import Project
 from feedback_service.repositories import projects as repo
@@ -25,9 +25,10 @@ def _checked(name: str, timezone: str) -> tuple[str, dict[str, str]]:
 def create_project(name: str, description: str | None, timezone: str) -> Project:
     """:raises InvalidInput: bad name or timezone. :raises Conflict: the name is taken."""
     name, zone = _checked(name, timezone)
-    with unit_of_work(write=True) as session:
+    conflict = Conflict(f"a project named {name!r} already exists")
+    with unique_or(conflict), unit_of_work(write=True) as session:
         if repo.project_name_taken(session, name):
-            raise Conflict(f"a project named {name!r} already exists")
+            raise conflict
         project = Project(name=name, description=description, timezone=zone)
         session.add(project)
     return project
