@@ -216,7 +216,8 @@ class PostgresDatabase(TestDatabase):
 
 def _postgres_placeholders(statement: str) -> str:
     """SQLite's ``?`` and ``:name`` placeholders as psycopg's ``%s`` and ``%(name)s`` (a
-    literal ``%`` doubled)."""
+    literal ``%`` doubled). Quoted text and comments are not told apart: a test's statement
+    keeps ``?`` and ``:word`` out of its literals (values go in as parameters)."""
     escaped = statement.replace("%", "%%").replace("?", "%s")
     return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", escaped)
 
