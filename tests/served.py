@@ -265,6 +265,25 @@ def serve(
 
     ``env`` adds ``FEEDBACK_*`` settings to the server's environment.
     """
+    served = start_server(site, workers=workers, threads=threads, env=env)
+    try:
+        served.server.wait_until_healthy()
+        served.wait_for_workers(workers)
+        yield served
+    finally:
+        served.stop()
+
+
+def start_server(
+    site: Site,
+    *,
+    workers: int,
+    threads: int,
+    env: Mapping[str, str] | None = None,
+    own_session: bool = False,
+) -> Served:
+    """Start ``feedback-service serve`` on ``site`` (not yet answering); ``own_session`` makes
+    gunicorn lead a process group of its own, which one ``killpg`` ends whole."""
     port = free_port()
     server_env = {**site.cli.env, **(env or {})}
     log = site.cli.instance.parent / f"server-{port}.log"
@@ -277,14 +296,9 @@ def serve(
             cwd=site.cli.instance.parent,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=own_session,
         )
-    served = Served(site, port, Server(process, log, HttpClient(port)), server_env)
-    try:
-        served.server.wait_until_healthy()
-        served.wait_for_workers(workers)
-        yield served
-    finally:
-        served.stop()
+    return Served(site, port, Server(process, log, HttpClient(port)), server_env)
 
 
 @contextmanager

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,10 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests import served, write_stream
-from tests.cli_runner import CONSOLE_SCRIPT
 from tests.databases import SqliteFile
 from tests.served import NO_REPLY, Served, Site
-from tests.test_e2e_serve import HttpClient, Server, free_port
 from tests.write_stream import COMMENTED, PUSHED, SUBMITTED, VOTED, Write
 
 WORKERS = 2
@@ -37,21 +34,10 @@ ANSWERS_BEFORE_KILL = 150
 def serve_in_own_session(site: Site) -> Iterator[Served]:
     """``served.serve``, but gunicorn leads a process group of its own (``served.serve``'s
     shares pytest's), so that one ``killpg`` reaches the arbiter and every worker at once."""
-    port = free_port()
-    env = {**site.cli.env, **served.LIMITS_OFF}
-    log = site.cli.instance.parent / f"server-{port}.log"
-    command = [str(CONSOLE_SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(WORKERS)]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=site.cli.instance.parent,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Served(site, port, Server(process, log, HttpClient(port)), env)
+    server = served.start_server(
+        site, workers=WORKERS, threads=4, env=served.LIMITS_OFF, own_session=True
+    )
+    process = server.process
     try:
         server.server.wait_until_healthy()
         server.wait_for_workers(WORKERS)
