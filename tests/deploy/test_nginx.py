@@ -561,17 +561,18 @@ def votes_on(deployment: Deployment, public_id: str) -> set[str]:
     return {voter for (voter,) in rows}
 
 
+def submit_through(nginx: Nginx, key: str, title: str, author: str, source: str) -> str:
+    """A feedback submitted through nginx by an identified author (its own vote counts); its
+    public id."""
+    body = {"title": title, "endUser": {"externalId": author}}
+    created = nginx.request_json("POST", f"{PREFIX}/api/v1/feedback", body, key, source=source)
+    assert created.status == 201, created
+    return str(created.json()["feedback"]["id"])
+
+
 def test_a_forged_header_does_not_make_an_anonymous_voter_someone_else(deployment: Deployment):
     nginx, key = deployment.nginx, deployment.site.ids.public_key
-    created = nginx.request_json(
-        "POST",
-        f"{PREFIX}/api/v1/feedback",
-        {"title": "Vote for me", "endUser": {"externalId": "author"}},
-        key,
-        source="127.0.0.6",
-    )
-    assert created.status == 201, created
-    public_id = created.json()["feedback"]["id"]
+    public_id = submit_through(nginx, key, "Vote for me", "author", "127.0.0.6")
     vote_path = f"{PREFIX}/api/v1/feedback/{public_id}/vote"
 
     def vote(source: str, forwarded_for: str | None = None) -> Any:
@@ -607,15 +608,7 @@ def test_nginx_hands_the_app_one_address_so_trusting_too_many_hops_reveals_no_fo
     own; had nginx appended, it would take the client's forged entry for the client.
     """
     nginx, key = deployment.nginx, deployment.site.ids.public_key
-    created = nginx.request_json(
-        "POST",
-        f"{PREFIX}/api/v1/feedback",
-        {"title": "Misconfigured", "endUser": {"externalId": "careful-author"}},
-        key,
-        source="127.0.0.8",
-    )
-    assert created.status == 201, created
-    public_id = created.json()["feedback"]["id"]
+    public_id = submit_through(nginx, key, "Misconfigured", "careful-author", "127.0.0.8")
 
     env = {**APP_ENV, "FEEDBACK_PROXY_FIX_X_FOR": "2"}
     with (
