@@ -10,7 +10,14 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback_service import cli, http_errors, metrics, rate_limits, request_ids
-from feedback_service.blueprints import admin, integration_api, operations, public_api, uploads
+from feedback_service.blueprints import (
+    admin,
+    api_docs,
+    integration_api,
+    operations,
+    public_api,
+    uploads,
+)
 from feedback_service.config import load_config
 from feedback_service.database import configure_engine
 from feedback_service.extensions import csrf, db, migrate
@@ -63,6 +70,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(integration_api.bp)
     app.register_blueprint(public_api.bp)
     app.register_blueprint(uploads.bp)
+    app.register_blueprint(api_docs.bp)
     app.register_blueprint(admin.bp)
     csrf.init_app(app)
     rate_limits.init_app(app, public_api=public_api.bp, integration_api=integration_api.bp)

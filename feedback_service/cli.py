@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from feedback_service.cli_database import backup_command, copy_db_command
 from feedback_service.cli_support import emit, json_option, needs_current_schema
 from feedback_service.models import Channel, FieldFormat, FieldProperty, Role
+from feedback_service.openapi.document import build_document
 from feedback_service.schema import head_revision, schema_is_current, upgrade_to_head
 from feedback_service.schemas.integration import FieldOut, ProjectOut
 from feedback_service.services import (
@@ -404,6 +405,13 @@ def serve_command(
     serve(host=host, port=port, workers=workers, threads=threads)
 
 
+@click.command("openapi")
+@with_appcontext
+def openapi_command() -> None:
+    """Print the OpenAPI document of both APIs (what /openapi.json serves)."""
+    click.echo(json.dumps(build_document(current_app), indent=2))
+
+
 COMMANDS = (
     init_db_command,
     create_admin_command,
@@ -420,6 +428,7 @@ COMMANDS = (
     serve_command,
     backup_command,
     copy_db_command,
+    openapi_command,
 )
 
 

@@ -19,6 +19,11 @@ class BodySchema(Schema):
         unknown = EXCLUDE
 
 
+class OutSchema(Schema):
+    """A response body. Every field is always sent (null where allowed), so the OpenAPI
+    document lists every property as required."""
+
+
 class Timestamp(fields.Field[datetime]):
     """ISO 8601 UTC with milliseconds: ``2024-01-15T10:30:00.000Z``."""
 

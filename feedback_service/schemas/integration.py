@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from marshmallow import Schema, fields, post_dump, post_load, validate
+from marshmallow import INCLUDE, Schema, fields, post_dump, post_load, validate
 
 from feedback_service.models import Feedback, IssueStatus
 from feedback_service.repositories.pagination import Page
-from feedback_service.schemas.base import BodySchema, Timestamp
+from feedback_service.schemas.base import BodySchema, OutSchema, Timestamp
+from feedback_service.services.feedback_search import CONDITIONS, OPERATORS
 from feedback_service.services.issues import IssueFields
 from feedback_service.services.query_parsing import INT64
 
@@ -125,43 +126,109 @@ class IssueIdsIn(BodySchema):
     issue_ids = _id_list("issueIds")
 
 
+LENIENT_NUMBER = {
+    "type": "integer",
+    "description": "Read leniently: leading digits count; anything else or < 1 means the default",
+}
+
+
+SORT = {
+    "type": "object",
+    "additionalProperties": {"type": "string", "enum": ["ASC", "DESC"]},
+    "description": "Field key to ASC or DESC; ties are broken by id, newest first",
+}
+V2_QUERY = {
+    "type": "object",
+    "properties": {
+        "key": {"type": "string"},
+        "value": {},
+        "condition": {"type": "string", "enum": list(CONDITIONS)},
+    },
+    "required": ["key", "value", "condition"],
+}
+
+
 class SearchIn(BodySchema):
     """A v1 search body; ``limit`` and ``page`` are read leniently by ``page_request``."""
 
-    limit = fields.Raw(load_default=None)
-    page = fields.Raw(load_default=None)
+    limit = fields.Raw(load_default=None, metadata=LENIENT_NUMBER)
+    page = fields.Raw(load_default=None, metadata=LENIENT_NUMBER)
     query = fields.Dict(
         load_default=dict,
         allow_none=True,
         error_messages={"invalid": "query must be an object", "null": "query must be an object"},
+        metadata={
+            "description": "Field key to the value looked for; searchText looks in every "
+            "text field, issueIds in the linked issues, createdAt takes {gte, lt}"
+        },
     )
-    sort = fields.Raw(load_default=None)
+    sort = fields.Raw(load_default=None, metadata=SORT)
 
 
 class SearchV2In(BodySchema):
     """A v2 search body; each query is checked against the channel by the service."""
 
-    limit = fields.Raw(load_default=None)
-    page = fields.Raw(load_default=None)
+    limit = fields.Raw(load_default=None, metadata=LENIENT_NUMBER)
+    page = fields.Raw(load_default=None, metadata=LENIENT_NUMBER)
     queries = fields.List(
-        fields.Raw(),
+        fields.Raw(metadata=V2_QUERY),
         load_default=list,
         error_messages={"invalid": "queries must be an array", "null": "queries must be an array"},
     )
     default_queries = fields.List(
-        fields.Raw(),
+        fields.Raw(metadata=V2_QUERY),
         load_default=list,
         data_key="defaultQueries",
+        metadata={"description": "Conditions ANDed with the result of ``queries``"},
         error_messages={
             "invalid": "defaultQueries must be an array",
             "null": "defaultQueries must be an array",
         },
     )
-    operator = fields.Raw(load_default=None)
-    sort = fields.Raw(load_default=None)
+    operator = fields.Raw(
+        load_default=None, metadata={"type": "string", "enum": list(OPERATORS), "default": "AND"}
+    )
+    sort = fields.Raw(load_default=None, metadata=SORT)
 
 
-class ProjectOut(Schema):
+class PagedQuery(Schema):
+    limit = fields.Raw(metadata=LENIENT_NUMBER)
+    page = fields.Raw(metadata=LENIENT_NUMBER)
+
+
+class CategoryListQuery(PagedQuery):
+    categoryName = fields.String(metadata={"description": "Names containing this text"})
+    sort_by_name = fields.String(
+        data_key="sort[name]",
+        validate=validate.OneOf(["ASC", "DESC"]),
+        metadata={"description": "Order by name"},
+    )
+
+
+class FeedbackFindQuery(PagedQuery):
+    """``issueName``, or ``fieldKey`` with ``searchText``."""
+
+    issueName = fields.String(metadata={"description": "Feedback linked to this issue"})
+    fieldKey = fields.String(metadata={"description": "The field searchText is looked for in"})
+    searchText = fields.String()
+
+
+class UploadUrlQuery(Schema):
+    extension = fields.String(required=True, metadata={"description": "png, jpg, ..."})
+
+
+class FeedbackValuesIn(Schema):
+    """Field values by field key; which keys and values are valid depends on the channel."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class CreatedOut(OutSchema):
+    id = fields.Integer()
+
+
+class ProjectOut(OutSchema):
     id = fields.Integer()
     name = fields.String()
     description = fields.String(allow_none=True)
@@ -171,13 +238,13 @@ class ProjectOut(Schema):
     updated_at = Timestamp(data_key="updatedAt")
 
 
-class OptionOut(Schema):
+class OptionOut(OutSchema):
     id = fields.Integer()
     name = fields.String()
     key = fields.String()
 
 
-class FieldOut(Schema):
+class FieldOut(OutSchema):
     """The reference's field shape plus ``property`` and ``options``, which it leaves out."""
 
     id = fields.Integer()
@@ -189,19 +256,19 @@ class FieldOut(Schema):
     options = fields.List(fields.Nested(OptionOut))
 
 
-class CategoryOut(Schema):
+class CategoryOut(OutSchema):
     id = fields.Integer()
     name = fields.String()
     created_at = Timestamp(data_key="createdAt")
     updated_at = Timestamp(data_key="updatedAt")
 
 
-class CategoryRefOut(Schema):
+class CategoryRefOut(OutSchema):
     id = fields.Integer()
     name = fields.String()
 
 
-class IssueOut(Schema):
+class IssueOut(OutSchema):
     id = fields.Integer()
     name = fields.String()
     description = fields.String(allow_none=True)
@@ -214,7 +281,7 @@ class IssueOut(Schema):
     updated_at = Timestamp(data_key="updatedAt")
 
 
-class FeedbackIssueOut(Schema):
+class FeedbackIssueOut(OutSchema):
     """An issue as feedback items carry it, in the reference's key order."""
 
     id = fields.Integer()
@@ -229,8 +296,12 @@ class FeedbackIssueOut(Schema):
     feedback_count = fields.Integer(data_key="feedbackCount")
 
 
-class FeedbackOut(Schema):
+class FeedbackOut(OutSchema):
     """``{...field values, id, createdAt, updatedAt, issues}``, field values first."""
+
+    class Meta:
+        # Tells the document that the channel's field values come beside these keys.
+        unknown = INCLUDE
 
     id = fields.Integer()
     created_at = Timestamp(data_key="createdAt")
@@ -240,6 +311,29 @@ class FeedbackOut(Schema):
     @post_dump(pass_original=True)
     def values_first(self, data: dict[str, Any], feedback: Feedback, **_: Any) -> dict[str, Any]:
         return {**feedback.data, **data}
+
+
+class PageMetaOut(OutSchema):
+    itemCount = fields.Integer()
+    totalItems = fields.Integer()
+    itemsPerPage = fields.Integer()
+    currentPage = fields.Integer()
+    totalPages = fields.Integer()
+
+
+class CategoryPageOut(OutSchema):
+    items = fields.List(fields.Nested(CategoryOut))
+    meta = fields.Nested(PageMetaOut)
+
+
+class IssuePageOut(OutSchema):
+    items = fields.List(fields.Nested(IssueOut))
+    meta = fields.Nested(PageMetaOut)
+
+
+class FeedbackPageOut(OutSchema):
+    items = fields.List(fields.Nested(FeedbackOut))
+    meta = fields.Nested(PageMetaOut)
 
 
 def page_envelope(page: Page[Any], item_schema: Schema) -> dict[str, Any]:

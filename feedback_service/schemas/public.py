@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import ada_url
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import ValidationError, fields, post_load, pre_load, validate
 
 from feedback_service.models import Comment, Feedback
-from feedback_service.schemas.base import BodySchema, Timestamp
+from feedback_service.schemas.base import BodySchema, OutSchema, Timestamp
 from feedback_service.services.board_feedback import SORTS, FeedbackDetail
 from feedback_service.services.boards import (
     DEFAULT_TYPE,
@@ -166,7 +166,11 @@ class _CommaList(fields.Field[list[str]]):
     def __init__(self, label: str, choices: Sequence[str], **kwargs: Any) -> None:
         self.message = _one_of(label, choices)
         self.choices = frozenset(choices)
-        super().__init__(load_default=list, **kwargs)
+        super().__init__(
+            load_default=list,
+            metadata={"type": "string", "description": "Comma-separated: " + ", ".join(choices)},
+            **kwargs,
+        )
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
         items = [item.strip() for item in str(value).split(",") if item.strip()]
@@ -229,15 +233,15 @@ class ViewerQuery(BodySchema):
         return {k: v for k, v in data.items() if not (k == "endUserId" and v == "")}
 
 
-class AuthorOut(Schema):
+class AuthorOut(OutSchema):
     name = fields.String(allow_none=True)
     avatarUrl = fields.String(attribute="avatar_url", allow_none=True)
 
 
-class FeedbackItemOut(Schema):
+class FeedbackItemOut(OutSchema):
     id = fields.String(attribute="public_id")
     title = fields.String(attribute="data.title", dump_default="")
-    description = fields.String(attribute="data.description", dump_default=None)
+    description = fields.String(attribute="data.description", dump_default=None, allow_none=True)
     type = fields.String(attribute="data.type", dump_default=DEFAULT_TYPE)
     status = fields.String(attribute="data.status", dump_default=INITIAL_STATUS)
     voteCount = fields.Integer(attribute="vote_count")
@@ -254,11 +258,24 @@ def comment_author(comment: Comment) -> dict[str, Any] | None:
     return AuthorOut().dump(comment.end_user)
 
 
-class CommentOut(Schema):
+class CommentOut(OutSchema):
     id = fields.String(attribute="public_id")
     content = fields.String()
     createdAt = Timestamp(attribute="created_at")
-    author = fields.Function(comment_author)
+    author = fields.Function(
+        comment_author,
+        metadata={
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "name": {"type": "string", "nullable": True},
+                "avatarUrl": {"type": "string", "nullable": True},
+                "isTeam": {"type": "boolean"},
+            },
+            "additionalProperties": False,
+            "description": "The end user who wrote it, or the team (isTeam); null if unknown",
+        },
+    )
 
 
 class FeedbackDetailOut(FeedbackItemOut):
@@ -272,7 +289,7 @@ class FeedbackDetailOut(FeedbackItemOut):
         return super().get_attribute(source, attr, default)
 
 
-class UserOut(Schema):
+class UserOut(OutSchema):
     id = fields.String(attribute="external_id")
     email = fields.String(allow_none=True)
     name = fields.String(allow_none=True)
@@ -280,9 +297,33 @@ class UserOut(Schema):
     createdAt = Timestamp(attribute="created_at")
 
 
-class VoteOut(Schema):
+class VoteOut(OutSchema):
     voted = fields.Boolean()
     voteCount = fields.Integer(attribute="vote_count")
+
+
+class CreatedFeedbackOut(OutSchema):
+    feedback = fields.Nested(FeedbackItemOut)
+
+
+class FeedbackDetailEnvelopeOut(OutSchema):
+    feedback = fields.Nested(FeedbackDetailOut)
+
+
+class CreatedCommentOut(OutSchema):
+    comment = fields.Nested(CommentOut)
+
+
+class IdentifiedUserOut(OutSchema):
+    user = fields.Nested(UserOut)
+
+
+class FeedbackListOut(OutSchema):
+    items = fields.List(fields.Nested(FeedbackItemOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    limit = fields.Integer()
+    totalPages = fields.Integer()
 
 
 def page_envelope(items: list[Feedback], total: int, page: int, limit: int) -> dict[str, Any]:

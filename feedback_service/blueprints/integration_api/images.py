@@ -8,6 +8,8 @@ from feedback_service.blueprints.integration_api import bp
 from feedback_service.blueprints.integration_api.paths import CHANNEL
 from feedback_service.blueprints.uploads import image_limits, local_store, own_images_url
 from feedback_service.errors import InvalidInput
+from feedback_service.openapi.operation import documented
+from feedback_service.schemas.integration import CreatedOut, FeedbackValuesIn, UploadUrlQuery
 from feedback_service.services import channels, images
 from feedback_service.services.images import UploadedFile
 
@@ -26,6 +28,15 @@ def _files(max_files: int, max_bytes: int) -> list[UploadedFile]:
 
 
 @bp.post(CHANNEL + "/feedbacks-with-images")
+@documented(
+    "Create feedback with image files",
+    status=201,
+    body=FeedbackValuesIn(),
+    body_media_type="multipart/form-data",
+    response=CreatedOut(),
+    description="Field values as form fields; each file part is an image for the images "
+    "field named by the part.",
+)
 def create_feedback_with_images(project_id: int, channel_id: int) -> tuple[dict[str, int], int]:
     # The channel is checked first, as on every route: a foreign one answers like a missing one.
     channel = channels.get_channel(project_id, channel_id)
@@ -50,6 +61,12 @@ def create_feedback_with_images(project_id: int, channel_id: int) -> tuple[dict[
 
 
 @bp.get(CHANNEL + "/image-upload-url")
+@documented(
+    "Get a URL to upload an image to",
+    query=UploadUrlQuery(),
+    response={"type": "string", "format": "uri"},
+    response_media_type="text/plain",
+)
 def image_upload_url(project_id: int, channel_id: int) -> Response:
     extension = request.args.get("extension", "")
     if not extension:

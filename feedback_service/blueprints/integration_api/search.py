@@ -10,14 +10,23 @@ from feedback_service.blueprints.integration_api import bp
 from feedback_service.blueprints.integration_api.paths import CHANNEL
 from feedback_service.blueprints.integration_api.requests import json_body, page_request
 from feedback_service.errors import InvalidInput
+from feedback_service.openapi.operation import documented
 from feedback_service.schemas.base import load
-from feedback_service.schemas.integration import FeedbackOut, SearchIn, SearchV2In, page_envelope
+from feedback_service.schemas.integration import (
+    FeedbackFindQuery,
+    FeedbackOut,
+    FeedbackPageOut,
+    SearchIn,
+    SearchV2In,
+    page_envelope,
+)
 from feedback_service.services import feedback_search as service
 
 SIMPLE_SEARCH_KEYS = ("searchText", "fieldKey", "issueName")
 
 
 @bp.post(CHANNEL + "/feedbacks/search")
+@documented("Search feedback (v1)", status=201, body=SearchIn(), response=FeedbackPageOut())
 def search_feedback(project_id: int, channel_id: int) -> tuple[dict[str, Any], int]:
     body = load(SearchIn(), json_body())
     page, limit = page_request(body["limit"], body["page"])
@@ -28,6 +37,11 @@ def search_feedback(project_id: int, channel_id: int) -> tuple[dict[str, Any], i
 
 
 @bp.get(CHANNEL + "/feedbacks")
+@documented(
+    "Find feedback by issue name or by one field's text",
+    query=FeedbackFindQuery(),
+    response=FeedbackPageOut(),
+)
 def find_feedback(project_id: int, channel_id: int) -> dict[str, Any]:
     """``?issueName=`` or ``?fieldKey=&searchText=``, answered by the v1 search."""
     query = {key: request.args[key] for key in SIMPLE_SEARCH_KEYS if request.args.get(key)}
@@ -39,6 +53,7 @@ def find_feedback(project_id: int, channel_id: int) -> dict[str, Any]:
 
 
 @bp.post("/v2" + CHANNEL + "/feedbacks/search")
+@documented("Search feedback (v2)", status=201, body=SearchV2In(), response=FeedbackPageOut())
 def search_feedback_v2(project_id: int, channel_id: int) -> tuple[dict[str, Any], int]:
     body = load(SearchV2In(), json_body())
     page, limit = page_request(body["limit"], body["page"])

@@ -9,12 +9,17 @@ from flask import current_app
 from feedback_service.blueprints.public_api import bp
 from feedback_service.blueprints.public_api.requests import board, load_body, load_query
 from feedback_service.client_address import client_key
+from feedback_service.openapi.operation import documented
 from feedback_service.schemas.public import (
     CommentIn,
     CommentOut,
+    CreatedCommentOut,
+    CreatedFeedbackOut,
+    FeedbackDetailEnvelopeOut,
     FeedbackDetailOut,
     FeedbackIn,
     FeedbackItemOut,
+    FeedbackListOut,
     ListQuery,
     ViewerQuery,
     VoteIn,
@@ -26,6 +31,7 @@ from feedback_service.services.board_feedback import BoardQuery, NewBoardFeedbac
 
 
 @bp.get("/feedback")
+@documented("List the board's feedback", query=ListQuery(), response=FeedbackListOut())
 def list_feedback() -> dict[str, Any]:
     query = load_query(ListQuery())
     page = board_feedback.list_feedback(
@@ -43,6 +49,7 @@ def list_feedback() -> dict[str, Any]:
 
 
 @bp.post("/feedback")
+@documented("Submit feedback", status=201, body=FeedbackIn(), response=CreatedFeedbackOut())
 def submit_feedback() -> tuple[dict[str, Any], int]:
     body = load_body(FeedbackIn())
     new = NewBoardFeedback(
@@ -56,6 +63,12 @@ def submit_feedback() -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/feedback/<public_id>")
+@documented(
+    "Get feedback with its comments",
+    query=ViewerQuery(),
+    response=FeedbackDetailEnvelopeOut(),
+    errors=(404,),
+)
 def get_feedback(public_id: str) -> dict[str, Any]:
     viewer = load_query(ViewerQuery())
     detail = board_feedback.feedback_detail(
@@ -70,6 +83,12 @@ def get_feedback(public_id: str) -> dict[str, Any]:
 
 
 @bp.post("/feedback/<public_id>/vote")
+@documented(
+    "Vote for feedback, or take the vote back",
+    body=VoteIn(),
+    response=VoteOut(),
+    errors=(404,),
+)
 def toggle_vote(public_id: str) -> dict[str, Any]:
     body = load_body(VoteIn())
     state = votes.toggle_vote(board(), public_id, body.get("endUser"), client_key())
@@ -77,6 +96,7 @@ def toggle_vote(public_id: str) -> dict[str, Any]:
 
 
 @bp.get("/feedback/<public_id>/vote")
+@documented("Whether the viewer voted", query=ViewerQuery(), response=VoteOut(), errors=(404,))
 def get_vote(public_id: str) -> dict[str, Any]:
     viewer = load_query(ViewerQuery())
     state = votes.vote_state(
@@ -86,6 +106,13 @@ def get_vote(public_id: str) -> dict[str, Any]:
 
 
 @bp.post("/feedback/<public_id>/comments")
+@documented(
+    "Comment on feedback",
+    status=201,
+    body=CommentIn(),
+    response=CreatedCommentOut(),
+    errors=(404,),
+)
 def add_comment(public_id: str) -> tuple[dict[str, Any], int]:
     body = load_body(CommentIn())
     comment = comments.add_comment(board(), public_id, body["content"], body.get("endUser"))

@@ -6,7 +6,8 @@ from typing import Any
 
 from feedback_service.blueprints.public_api import bp
 from feedback_service.blueprints.public_api.requests import board, load_body
-from feedback_service.schemas.public import EndUserIn, UserOut
+from feedback_service.openapi.operation import documented
+from feedback_service.schemas.public import EndUserIn, IdentifiedUserOut, UserOut
 from feedback_service.services import end_users
 
 # Wire names of the attributes an unverified caller only sees when it sent them.
@@ -14,6 +15,7 @@ PRIVATE_ATTRIBUTES = {"email": "email", "name": "name", "avatarUrl": "avatar_url
 
 
 @bp.post("/identify")
+@documented("Create or update an end user", body=EndUserIn(), response=IdentifiedUserOut())
 def identify() -> dict[str, Any]:
     identified = end_users.identify(board(), load_body(EndUserIn()))
     user = UserOut().dump(identified.end_user)
