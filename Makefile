@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install services run test test-sqlite test-postgresql lint fmt clean bench
+.PHONY: install services run test test-sqlite test-postgresql lint fmt clean bench bench-search
 
 install: $(STAMP)
 
@@ -38,6 +38,9 @@ test-postgresql: install services
 	$(BIN)/python -m pytest -n auto --backend postgresql
 
 bench: install
+	$(BIN)/python bench/hotpath_bench.py
+
+bench-search: install
 	$(BIN)/python bench/search_bench.py
 
 lint: install

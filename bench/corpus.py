@@ -1,4 +1,4 @@
-"""Deterministic, English-like feedback text for the search benchmark.
+"""Deterministic, English-like feedback text for the benchmarks.
 
 Search cost depends on how often the searched trigrams occur, so the text must look like
 real feedback: a Zipf-like word distribution (a few very common short words, a long tail of
@@ -51,6 +51,7 @@ SUFFIXES = ["", "", "", "", "ing", "er", "ed", "ly", "tion", "ment", "ness", "ab
 TAIL_SIZE = 3200
 ZIPF_EXPONENT = 1.0
 MIN_WORDS, MAX_WORDS = 8, 40
+MIN_TITLE_WORDS, MAX_TITLE_WORDS = 3, 10
 
 
 def _syllable(rng: random.Random) -> str:
@@ -106,6 +107,12 @@ class Corpus:
             picked[cut - 1] += "."
             picked[cut] = picked[cut].capitalize()
         return " ".join(picked).capitalize() + "."
+
+    def title(self, rng: random.Random) -> str:
+        """A board feedback's title: 3 to 10 words, no full stop."""
+        count = rng.randint(MIN_TITLE_WORDS, MAX_TITLE_WORDS)
+        picked = rng.choices(self.words, cum_weights=self.cumulative_weights, k=count)
+        return " ".join(picked).capitalize()
 
     @cached_property
     def moderate_terms(self) -> list[str]:

@@ -33,7 +33,8 @@ def _process_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """A process's child processes (Linux only; none elsewhere)."""
     try:
         text = (PROC / str(pid) / "task" / str(pid) / "children").read_text()
     except OSError:
@@ -46,7 +47,7 @@ def _tree_ticks(roots: Iterable[int]) -> int:
     while pending:
         pid = pending.pop()
         total += _process_ticks(pid)
-        pending += _children(pid)
+        pending += children(pid)
     return total
 
 

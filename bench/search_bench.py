@@ -1,4 +1,4 @@
-"""Feedback search benchmark (``make bench``): every kind of search, through the real
+"""Feedback search benchmark (``make bench-search``): every kind of search, through the real
 served app over HTTP, on one channel of 1,000,000 feedback.
 
 It seeds (or reuses) ``bench/data/bench.sqlite``, starts ``feedback-service serve`` on it and
@@ -15,71 +15,48 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
-import shutil
-import signal
-import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import cpu
 from corpus import Corpus
-from load import LoadResult, Request, RequestMaker, json_request, run_load
+from load import Request, RequestMaker, json_request
+from report import (
+    Measured,
+    Measurement,
+    Target,
+    format_share,
+    measure,
+    print_table,
+    progress,
+    verdict,
+    warn_if_busy,
+    warn_if_disturbed,
+    write_results,
+)
 from seed import CATEGORIES, DEFAULT_PATH, DEFAULT_ROWS, DEFAULT_SEED, TAGS, SeedInfo, ensure_seed
+from seeded_api import LIMIT, api_headers, channel_path, v1_search
+from servers import THREADS, WORKERS, Server, running_servers
 
 from feedback_service.timestamps import parse_timestamp, to_iso
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_PATH = BENCH_DIR / "results-search.json"
-HOST = "127.0.0.1"
 CONCURRENCY = 8
-WORKERS = 2
-THREADS = 4
-LIMIT = 10
 WINDOW_DAYS = 30
 # Window ends, in days before the newest feedback: recent windows (what the admin UI asks
 # by default) and old ones (which an id-ordered scan reaches last).
 WINDOW_OFFSETS = (0, 45, 90, 135, 180, 225, 270, 320)
 POPULAR_ISSUES = 50
-# A 1-minute load average above this share of the cores means someone else is busy.
-BUSY_LOAD_SHARE = 0.5
-READY_TIMEOUT = 60.0
-STOP_TIMEOUT = 40.0
-
-
-@dataclass(frozen=True)
-class Target:
-    """Latency goals in milliseconds; None means no goal for that percentile."""
-
-    p50_ms: float | None
-    p99_ms: float | None
-
-    def met(self, p50: float, p99: float) -> bool:
-        return (self.p50_ms is None or p50 < self.p50_ms) and (
-            self.p99_ms is None or p99 < self.p99_ms
-        )
-
-    def describe(self) -> str:
-        limits = (("p50", self.p50_ms), ("p99", self.p99_ms))
-        return " ".join(f"{name}<{ms:g}" for name, ms in limits if ms is not None)
-
 
 SEARCH_TARGET = Target(p50_ms=30, p99_ms=100)
-PAGE_TARGET = Target(p50_ms=50, p99_ms=None)
+PAGE_TARGET = Target(p50_ms=50)
 
 
 @dataclass(frozen=True)
@@ -102,14 +79,10 @@ class Api:
 
     @property
     def channel(self) -> str:
-        """The channel's path below ``/api`` (v1) or ``/api/v2`` (v2)."""
-        return f"/projects/{self.info.project_id}/channels/{self.info.channel_id}"
+        return channel_path(self.info)
 
     def v1(self, query: Callable[[random.Random], dict[str, Any]], page: int = 1) -> RequestMaker:
-        path = "/api" + self.channel + "/feedbacks/search"
-        return lambda rng: json_request(
-            "POST", path, {"query": query(rng), "limit": LIMIT, "page": page}, 201
-        )
+        return v1_search(self.info, query, page)
 
     def simple(self, field_key: str, terms: Sequence[str]) -> RequestMaker:
         def make(rng: random.Random) -> Request:
@@ -252,257 +225,86 @@ def all_scenarios(info: SeedInfo, corpus: Corpus) -> list[Scenario]:
     ]
 
 
-# -- servers -----------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-def venv_script(name: str) -> str:
-    """A console script beside the running interpreter (the venv's), else from PATH."""
-    candidate = Path(sys.executable).parent / name
-    found = str(candidate) if candidate.exists() else shutil.which(name)
-    if found is None:
-        raise SystemExit(f"{name} not found: run `make install` first")
-    return found
-
-
-def launch(name: str, port: int, command: list[str], env: dict[str, str], workdir: Path) -> Server:
-    """Start a server in its own session, so it and its workers can be stopped together;
-    its output goes to a file (a pipe nobody reads would eventually block it)."""
-    log_path = workdir / f"{name}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    return Server(name, port, process, log_path)
-
-
-def start_app(database: Path, workdir: Path) -> Server:
-    port = free_port()
-    env = {
-        **os.environ,
-        "FEEDBACK_DATABASE_URL": f"sqlite:///{database}",
-        "FEEDBACK_INSTANCE_PATH": str(workdir / "instance"),
-    }
-    command = [venv_script("feedback-service"), "serve", "--host", HOST, "--port", str(port)]
-    command += ["--workers", str(WORKERS), "--threads", str(THREADS), "--no-migrate"]
-    return launch("app", port, command, env, workdir)
-
-
-def start_ceiling(database: Path, workdir: Path) -> Server:
-    port = free_port()
-    env = {**os.environ, "BENCH_DATABASE": str(database)}
-    command = [sys.executable, "-m", "gunicorn", "--chdir", str(BENCH_DIR)]
-    command += ["--workers", str(WORKERS), "--threads", str(THREADS)]
-    command += ["--worker-class", "gthread", "--no-control-socket"]
-    command += ["--bind", f"{HOST}:{port}", "ceiling_app:app"]
-    return launch("ceiling", port, command, env, workdir)
-
-
-def wait_ready(server: Server, path: str, headers: dict[str, str]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    request = urllib.request.Request(f"http://{HOST}:{server.port}{path}", headers=headers)
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise SystemExit(f"{server.name} server exited:\n{server.log_tail()}")
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise SystemExit(f"{server.name} server not ready in {READY_TIMEOUT:g} s:\n{server.log_tail()}")
-
-
-def stop(server: Server) -> None:
-    """SIGTERM to the gunicorn master (a graceful stop of its workers), then SIGKILL to the
-    server's own process group if it lingers."""
-    if server.process.poll() is None:
-        server.process.send_signal(signal.SIGTERM)
-        try:
-            server.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait()
-
-
-@contextmanager
-def running_servers(database: Path, info: SeedInfo) -> Iterator[dict[str, Server]]:
-    """Both servers, ready; always stopped afterwards, whatever happens in between."""
-    servers: dict[str, Server] = {}
-    with tempfile.TemporaryDirectory(prefix="feedback-bench-") as tmp:
-        workdir = Path(tmp)
-        try:
-            servers["app"] = start_app(database, workdir)
-            servers["ceiling"] = start_ceiling(database, workdir)
-            wait_ready(servers["app"], f"/api/projects/{info.project_id}", api_headers(info))
-            wait_ready(servers["ceiling"], "/lookup", {})
-            yield servers
-        finally:
-            for server in servers.values():
-                stop(server)
-
-
-def api_headers(info: SeedInfo) -> dict[str, str]:
-    return {"x-api-key": info.api_key}
-
-
 # -- measuring and reporting -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Row:
     scenario: Scenario
-    result: LoadResult
-    # Share of the machine's CPU that other processes used meanwhile (None: unknown).
-    foreign_cpu: float | None
-
-    @property
-    def p50(self) -> float:
-        return self.result.percentile(0.50)
-
-    @property
-    def p99(self) -> float:
-        return self.result.percentile(0.99)
+    measurement: Measurement
 
     @property
     def total_items(self) -> int | None:
         """``meta.totalItems`` of one response: shows how much each search matched."""
-        if self.scenario.server != "app" or self.result.sample is None:
+        sample = self.measurement.result.sample
+        if self.scenario.server != "app" or sample is None:
             return None
-        return json.loads(self.result.sample)["meta"]["totalItems"]
+        return json.loads(sample)["meta"]["totalItems"]
 
     @property
     def verdict(self) -> str:
-        target = self.scenario.target
-        if target is None:
-            return ""
-        return "ok" if target.met(self.p50, self.p99) else "MISS"
+        measured = Measured(self.measurement.p50, self.measurement.p99)
+        return verdict(self.scenario.target, measured)
 
     def as_json(self) -> dict[str, Any]:
         target = self.scenario.target
         return {
             "scenario": self.scenario.name,
-            "requests": self.result.requests,
-            "req_per_s": round(self.result.rate, 1),
-            "p50_ms": round(self.p50, 2),
-            "p99_ms": round(self.p99, 2),
+            **self.measurement.as_json(),
             "total_items_sample": self.total_items,
-            "target": None if target is None else asdict(target),
+            "target": None if target is None else target.as_json(),
             "met": None if target is None else self.verdict == "ok",
-            "foreign_cpu_share": None if self.foreign_cpu is None else round(self.foreign_cpu, 3),
         }
 
 
-def measure(
+def measure_row(
     scenario: Scenario, servers: dict[str, Server], info: SeedInfo, args: argparse.Namespace
 ) -> Row:
     headers = api_headers(info) if scenario.server == "app" else {}
-    server_pids = [server.process.pid for server in servers.values()]
-    before, started = cpu.sample(server_pids), time.perf_counter()
-    result = run_load(
-        HOST,
-        servers[scenario.server].port,
+    measurement = measure(
+        servers,
+        scenario.server,
         scenario.make,
-        headers=headers,
+        headers,
         concurrency=args.concurrency,
         seconds=args.seconds,
         warmup=args.warmup,
-        seed=DEFAULT_SEED,
     )
-    elapsed = time.perf_counter() - started
-    return Row(scenario, result, cpu.foreign_share(before, cpu.sample(server_pids), elapsed))
+    return Row(scenario, measurement)
 
 
 HEADER = ("scenario", "reqs", "req/s", "p50 ms", "p99 ms", "total items", "other CPU", "target", "")
-# Above this share of CPU used by other processes, a scenario's numbers are suspect.
-FOREIGN_CPU_WARNING = 0.05
 
 
 def format_row(row: Row) -> tuple[str, ...]:
     total = row.total_items
     target = row.scenario.target
+    measurement = row.measurement
     return (
         row.scenario.name,
-        str(row.result.requests),
-        f"{row.result.rate:.1f}",
-        f"{row.p50:.1f}",
-        f"{row.p99:.1f}",
+        str(measurement.result.requests),
+        f"{measurement.result.rate:.1f}",
+        f"{measurement.p50:.1f}",
+        f"{measurement.p99:.1f}",
         "" if total is None else f"{total:,}",
-        "?" if row.foreign_cpu is None else f"{row.foreign_cpu:.0%}",
+        format_share(measurement.foreign_cpu),
         "" if target is None else target.describe(),
         row.verdict,
     )
 
 
-def print_table(rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for index, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
-        print("  ".join(cells).rstrip())
-        if index == 0:
-            print("  ".join("-" * w for w in widths))
-
-
-def warn_if_busy() -> float:
-    """The load average before the run, with a warning when other work is running: the
-    servers and the clients need all the cores, so results would come out pessimistic."""
-    load = os.getloadavg()[0]
-    cpus = os.cpu_count() or 1
-    if load > BUSY_LOAD_SHARE * cpus:
-        print(
-            f"warning: load average {load:.2f} on {cpus} cores before starting; other work "
-            "competes with the servers and the numbers will be pessimistic",
-            file=sys.stderr,
-        )
-    return load
-
-
-def write_results(
-    rows: Sequence[Row], info: SeedInfo, reused: bool, args: Any, load_before: float
-) -> None:
-    results = {
-        "measured_at": to_iso(datetime.now().astimezone()),
-        "machine": {
-            "load_average_before": round(load_before, 2),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version,
-            "platform": platform.platform(),
-        },
-        "setup": {
-            "feedback_rows": info.rows,
-            "seed_seconds": info.seed_seconds,
-            "seed_reused": reused,
-            "concurrency": args.concurrency,
-            "workers": WORKERS,
-            "threads": THREADS,
-            "seconds_per_scenario": args.seconds,
-            "warmup_seconds": args.warmup,
-            "limit": LIMIT,
-        },
-        "scenarios": [row.as_json() for row in rows],
+def setup_json(info: SeedInfo, reused: bool, args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "feedback_rows": info.rows,
+        "seed_seconds": info.seed_seconds,
+        "seed_reused": reused,
+        "concurrency": args.concurrency,
+        "workers": WORKERS,
+        "threads": THREADS,
+        "seconds_per_scenario": args.seconds,
+        "warmup_seconds": args.warmup,
+        "limit": LIMIT,
     }
-    RESULTS_PATH.write_text(json.dumps(results, indent=2) + "\n")
 
 
 # -- entry point -------------------------------------------------------------------------
@@ -536,21 +338,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(" (reused; --force in seed.py to rebuild)" if reused else "")
     scenarios = chosen(all_scenarios(info, Corpus(DEFAULT_SEED)), args.only)
     rows: list[Row] = []
-    with running_servers(database, info) as servers:
+    # Searches only read: the servers run on the seed itself.
+    with (
+        tempfile.TemporaryDirectory(prefix="feedback-bench-") as workdir,
+        running_servers(database, Path(workdir)) as servers,
+    ):
         for scenario in scenarios:
-            print(f"  {scenario.name} ...", file=sys.stderr, flush=True)
-            rows.append(measure(scenario, servers, info, args))
+            progress(f"  {scenario.name} ...")
+            rows.append(measure_row(scenario, servers, info, args))
     print_table([HEADER, *(format_row(row) for row in rows)])
-    write_results(rows, info, reused, args, load_before)
-    disturbed = [row for row in rows if (row.foreign_cpu or 0) > FOREIGN_CPU_WARNING]
-    if disturbed:
-        print(
-            f"\nwarning: other processes used over {FOREIGN_CPU_WARNING:.0%} of the CPU during "
-            f"{len(disturbed)} scenario(s) (column 'other CPU'): rerun on an idle machine"
-        )
+    warn_if_disturbed([row.measurement.foreign_cpu for row in rows])
     missed = [row.scenario.name for row in rows if row.verdict == "MISS"]
     print(f"\n{len(missed)} of {sum(1 for r in rows if r.scenario.target)} targets missed")
-    print(f"results written to {RESULTS_PATH.relative_to(BENCH_DIR.parent)}")
+    write_results(
+        RESULTS_PATH,
+        load_before,
+        setup_json(info, reused, args),
+        [row.as_json() for row in rows],
+    )
     return 0
 
 

@@ -1,12 +1,13 @@
-"""Seed a benchmark database: one channel with 1,000,000 realistic feedback.
+"""Seed a benchmark database: one board with 1,000,000 realistic feedback.
 
-The schema, project, channel, fields, key and issues are made by the project's own code
-(migrations and services), so the benchmark measures the real layout. Only the feedback rows
-are bulk-inserted, through a raw sqlite3 connection, because a million service calls would
-take hours; their index rows still come from the app's own ``search_index.index_rows`` and
-their column values from the app's own SQLAlchemy types, so they are exactly what the app
-would have written. A sidecar JSON file marks a finished seed (and holds the API key, which
-the database only stores hashed), so a complete database is reused instead of rebuilt.
+The schema, project, board, fields, keys and issues are made by the project's own code
+(migrations and services), so the benchmark measures the real layout. End users, feedback and
+votes are bulk-inserted, through a raw sqlite3 connection, because a million service calls
+would take hours; their index rows still come from the app's own ``search_index.index_rows``,
+their documents from its ``with_board_defaults``, their public ids and voter keys in its
+formats and their column values from its own SQLAlchemy types, so they are exactly what the
+app would have written. A sidecar JSON file marks a finished seed (and holds the API key,
+which the database only stores hashed), so a complete database is reused instead of rebuilt.
 
     python bench/seed.py [--rows 1000000] [--path bench/data/bench.sqlite] [--force]
 """
@@ -37,17 +38,23 @@ from feedback_service import create_app
 from feedback_service.extensions import db
 from feedback_service.models import (
     FTS_TABLE,
+    EndUser,
     Feedback,
     Field,
     FieldFormat,
     IssueStatus,
+    Vote,
     feedback_issue,
 )
+from feedback_service.public_ids import ALPHABET, FEEDBACK_PREFIX
+from feedback_service.public_ids import LENGTH as PUBLIC_ID_LENGTH
 from feedback_service.repositories import search_index
 from feedback_service.repositories.search_index import index_rows
 from feedback_service.schema import head_revision, schema_is_current, upgrade_to_head
-from feedback_service.services import api_keys, channels, issues, projects
+from feedback_service.services import api_keys, channels, issues, projects, public_keys
+from feedback_service.services.boards import BOARD_FIELDS, STATUSES, TYPES, with_board_defaults
 from feedback_service.services.channels import FieldSpec
+from feedback_service.services.votes import end_user_voter
 from feedback_service.timestamps import to_iso, utcnow
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -55,7 +62,7 @@ DEFAULT_PATH = BENCH_DIR / "data" / "bench.sqlite"
 DEFAULT_ROWS = 1_000_000
 DEFAULT_SEED = 20240601
 # Bump when the generated data changes shape, so old databases are rebuilt, not reused.
-DATA_FORMAT = 2
+DATA_FORMAT = 3
 BATCH_ROWS = 25_000
 SPAN_DAYS = 365
 ISSUE_COUNT = 200
@@ -76,9 +83,19 @@ TAG_COUNTS = {0: 30, 1: 40, 2: 20, 3: 10}
 RATINGS = {1: 15, 2: 10, 3: 20, 4: 25, 5: 30}
 RATING_SHARE = 0.85
 SEEN_AT_SHARE = 0.9
+# In the order of the app's own lists, so a changed list fails loudly (zip strict) here.
+TYPE_WEIGHTS = dict(zip(TYPES, (30, 45, 15, 10), strict=True))
+STATUS_WEIGHTS = dict(zip(STATUSES, (40, 15, 12, 8, 15, 10), strict=True))
+END_USERS = 10_000
+END_USER_PREFIX = "user-"
+# Zipf-like votes: P(votes >= n) = (n + 1) ** -VOTE_EXPONENT, so about 31% of feedback has a
+# vote, the mean is about 1 and the most voted have a few thousand (at most END_USERS).
+VOTE_EXPONENT = 1.7
 ISSUE_PROBLEMS = ("fails", "is slow", "shows an error", "looks wrong", "is missing", "crashes")
 
+# The board's own fields first (as create-board makes them), then the searched ones.
 FIELD_SPECS = (
+    *BOARD_FIELDS,
     FieldSpec(key="message", format=FieldFormat.text),
     FieldSpec(key="category", format=FieldFormat.select, options=tuple(CATEGORIES)),
     FieldSpec(key="tags", format=FieldFormat.multiSelect, options=tuple(TAGS)),
@@ -98,6 +115,9 @@ class SeedInfo:
     project_id: int
     channel_id: int
     api_key: str
+    public_key: str
+    end_users: int
+    votes: int
     issue_ids: list[int]
     created_from: str
     created_to: str
@@ -111,6 +131,7 @@ class Setup:
     project_id: int
     channel_id: int
     api_key: str
+    public_key: str
     fields: list[Field]
     issue_ids: list[int]
 
@@ -220,13 +241,14 @@ def create_setup(app: Flask, corpus: Corpus) -> Setup:
     """Schema by the migrations, everything else by the services, as an operator would."""
     with app.app_context():
         upgrade_to_head()
-        project = projects.create_project("Bench", "search benchmark", "Asia/Seoul")
-        channel = channels.create_channel(project.id, "web", FIELD_SPECS)
+        project = projects.create_project("Bench", "hot path benchmark", "Asia/Seoul")
+        channel = channels.create_channel(project.id, "web", FIELD_SPECS, is_board=True)
         _key, raw_key = api_keys.create_api_key(project.id)
+        public_key = public_keys.create_public_key(project.id, channel.id).key
         issue_ids = create_issues(project.id, corpus)
         fields = channels.get_channel(project.id, channel.id).fields
         db.engine.dispose()
-    return Setup(project.id, channel.id, raw_key, list(fields), issue_ids)
+    return Setup(project.id, channel.id, raw_key, public_key, list(fields), issue_ids)
 
 
 # -- generated rows ----------------------------------------------------------------------
@@ -245,6 +267,20 @@ CATEGORY_CHOICES = cumulative(CATEGORIES)
 TAG_CHOICES = cumulative(TAGS)
 TAG_COUNT_CHOICES = cumulative(TAG_COUNTS)
 RATING_CHOICES = cumulative(RATINGS)
+TYPE_CHOICES = cumulative(TYPE_WEIGHTS)
+STATUS_CHOICES = cumulative(STATUS_WEIGHTS)
+
+
+def end_user_external_id(end_user_id: int) -> str:
+    return f"{END_USER_PREFIX}{end_user_id}"
+
+
+def end_user_email(end_user_id: int) -> str:
+    return f"{end_user_external_id(end_user_id)}@example.com"
+
+
+def end_user_name(end_user_id: int) -> str:
+    return f"User {end_user_id}"
 
 
 @dataclass(frozen=True)
@@ -266,9 +302,13 @@ class Generator:
         return self.start + timedelta(seconds=(feedback_id - 1 + rng.random()) * step)
 
     def document(self, created: datetime, rng: random.Random) -> dict[str, Any]:
+        """What an integration would push to the board, as the app stores it."""
         tag_count = pick(rng, TAG_COUNT_CHOICES)
         tags = set(rng.choices(TAG_CHOICES[0], cum_weights=TAG_CHOICES[1], k=tag_count))
         data: dict[str, Any] = {
+            "title": self.corpus.title(rng),
+            "type": pick(rng, TYPE_CHOICES),
+            "status": pick(rng, STATUS_CHOICES),
             "message": self.corpus.sentence(rng),
             "category": pick(rng, CATEGORY_CHOICES),
             "tags": sorted(tags),
@@ -277,7 +317,17 @@ class Generator:
             data["rating"] = pick(rng, RATING_CHOICES)
         if rng.random() < SEEN_AT_SHARE:
             data["seen_at"] = to_iso(created - timedelta(seconds=rng.uniform(0, 3 * 86400)))
-        return data
+        return with_board_defaults(data)
+
+    @staticmethod
+    def public_id(rng: random.Random) -> str:
+        return FEEDBACK_PREFIX + "".join(rng.choices(ALPHABET, k=PUBLIC_ID_LENGTH))
+
+    @staticmethod
+    def voters(rng: random.Random) -> list[int]:
+        """The end users (ids) who voted: a Zipf-like count of distinct ones."""
+        count = int((1.0 - rng.random()) ** (-1.0 / VOTE_EXPONENT)) - 1
+        return rng.sample(range(1, END_USERS + 1), min(count, END_USERS)) if count else []
 
     def linked_issues(self, rng: random.Random) -> list[int]:
         """1-3 distinct issues for 5% of feedback; popular issues collect more."""
@@ -293,6 +343,7 @@ class Batch:
     fts: list[dict[str, Any]]
     values: list[dict[str, Any]]
     links: list[tuple[Any, ...]]
+    votes: list[tuple[Any, ...]]
 
 
 def column_processor(column: Any) -> Callable[[Any], Any]:
@@ -303,6 +354,10 @@ def column_processor(column: Any) -> Callable[[Any], Any]:
     return processor or (lambda value: value)
 
 
+# The app's voter key of each seeded end user, by id.
+VOTER_KEYS = [""] + [end_user_voter(EndUser(id=n)) for n in range(1, END_USERS + 1)]
+
+
 def build_batch(
     generator: Generator, fields: list[Field], first_id: int, last_id: int, channel_id: int
 ) -> Batch:
@@ -310,24 +365,56 @@ def build_batch(
     as_json = column_processor(Feedback.__table__.c.data)
     as_time = column_processor(Feedback.__table__.c.created_at)
     as_link_time = column_processor(feedback_issue.c.created_at)
-    batch = Batch([], [], [], [])
+    as_vote_time = column_processor(Vote.__table__.c.created_at)
+    batch = Batch([], [], [], [], [])
     for feedback_id in range(first_id, last_id + 1):
         created = generator.created_at(feedback_id, rng)
         data = generator.document(created, rng)
         stamp = as_time(created)
-        batch.feedback.append((feedback_id, channel_id, as_json(data), stamp, stamp))
+        voters = generator.voters(rng)
+        batch.feedback.append(
+            (
+                feedback_id,
+                channel_id,
+                as_json(data),
+                stamp,
+                stamp,
+                generator.public_id(rng),
+                len(voters),
+            )
+        )
         fts_row, values = index_rows(feedback_id, channel_id, data, fields)
         batch.fts.append(fts_row)
         batch.values += values
         link_time = as_link_time(created)
         batch.links += [(feedback_id, i, link_time) for i in generator.linked_issues(rng)]
+        # Votes carry the feedback's own time: nothing reads when a vote was cast.
+        vote_time = as_vote_time(created)
+        batch.votes += [(feedback_id, VOTER_KEYS[n], n, vote_time) for n in voters]
     return batch
+
+
+def end_user_rows(project_id: int, created: datetime) -> list[tuple[Any, ...]]:
+    stamp = column_processor(EndUser.__table__.c.created_at)(created)
+    return [
+        (n, project_id, end_user_external_id(n), end_user_email(n), end_user_name(n), stamp, stamp)
+        for n in range(1, END_USERS + 1)
+    ]
 
 
 # -- bulk insert -------------------------------------------------------------------------
 
 INSERT_FEEDBACK = (
-    "INSERT INTO feedback (id, channel_id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO feedback "
+    "(id, channel_id, data, created_at, updated_at, public_id, vote_count, comment_count) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, 0)"
+)
+INSERT_END_USER = (
+    "INSERT INTO end_user (id, project_id, external_id, email, name, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_VOTE = (
+    "INSERT INTO vote (feedback_id, voter_key, end_user_id, created_at) VALUES (?, ?, ?, ?)"
 )
 # The FTS5 row's columns as the app's own table definition names them (rowid, channel, c0...).
 FTS_COLUMNS = [column.name for column in search_index.fts.columns]
@@ -360,12 +447,19 @@ def bulk_connection(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def insert_end_users(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    connection.execute("BEGIN")
+    connection.executemany(INSERT_END_USER, rows)
+    connection.execute("COMMIT")
+
+
 def insert_batch(connection: sqlite3.Connection, batch: Batch) -> None:
     connection.execute("BEGIN")
     connection.executemany(INSERT_FEEDBACK, batch.feedback)
     connection.executemany(INSERT_FTS, batch.fts)
     connection.executemany(INSERT_VALUE, batch.values)
     connection.executemany(INSERT_LINK, batch.links)
+    connection.executemany(INSERT_VOTE, batch.votes)
     connection.execute("COMMIT")
 
 
@@ -374,10 +468,12 @@ def batch_bounds(rows: int) -> Iterator[tuple[int, int]]:
         yield first, min(first + BATCH_ROWS - 1, rows)
 
 
-def load_feedback(path: Path, app: Flask, setup: Setup, generator: Generator) -> None:
+def load_feedback(path: Path, app: Flask, setup: Setup, generator: Generator) -> int:
+    """Insert end users, feedback and their rows; the number of votes."""
     connection = bulk_connection(path)
     try:
         with app.app_context():
+            insert_end_users(connection, end_user_rows(setup.project_id, generator.start))
             for first, last in batch_bounds(generator.rows):
                 batch = build_batch(generator, setup.fields, first, last, setup.channel_id)
                 insert_batch(connection, batch)
@@ -386,6 +482,7 @@ def load_feedback(path: Path, app: Flask, setup: Setup, generator: Generator) ->
             connection.execute(statement)
         # Back to the mode the app runs in (WAL is persistent in the file).
         connection.execute("PRAGMA journal_mode=WAL")
+        return connection.execute("SELECT count(*) FROM vote").fetchone()[0]
     finally:
         connection.close()
 
@@ -430,7 +527,7 @@ def seed(path: Path, rows: int, seed_value: int) -> SeedInfo:
     setup = create_setup(app, corpus)
     start = utcnow() - timedelta(days=SPAN_DAYS)
     generator = Generator(corpus, rows, start, setup.issue_ids)
-    load_feedback(path, app, setup, generator)
+    votes = load_feedback(path, app, setup, generator)
     with app.app_context():
         revision = head_revision()
     info = SeedInfo(
@@ -441,6 +538,9 @@ def seed(path: Path, rows: int, seed_value: int) -> SeedInfo:
         project_id=setup.project_id,
         channel_id=setup.channel_id,
         api_key=setup.api_key,
+        public_key=setup.public_key,
+        end_users=END_USERS,
+        votes=votes,
         issue_ids=setup.issue_ids,
         created_from=to_iso(start),
         created_to=to_iso(start + timedelta(days=SPAN_DAYS)),
