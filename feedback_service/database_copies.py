@@ -3,8 +3,11 @@
 The target is migrated to head by the same migrations the service runs; every table of the
 models is then copied in foreign-key order from one snapshot of the source, ids kept. The search
 index's text table (no model: SQLite's FTS5 table, PostgreSQL's trigram-indexed table) is
-derived data, so it is rebuilt from the copied feedback by the code that maintains it. On
-PostgreSQL every sequence then continues after the largest copied id. The target commits only
+derived data, so it is rebuilt from the copied feedback by the code that maintains it; the
+boards' counts (no model either) are rebuilt by their triggers as the feedback is copied, and
+the channels' definition stamps, which the triggers of fields and options replace as those
+are copied, are set back to the source's. On PostgreSQL every sequence then continues after
+the largest copied id. The target commits only
 when each table holds as many rows as the source snapshot did.
 """
 
@@ -18,14 +21,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
 from feedback_service.database import WRITE_OPTION
 from feedback_service.extensions import db
-from feedback_service.models import FTS_TABLE, Feedback, Field
+from feedback_service.models import FTS_TABLE, Channel, Feedback, Field
 from feedback_service.repositories import search_index
 from feedback_service.schema import upgrade_to_head
 
@@ -170,6 +184,7 @@ def _copy(source: Engine, target: Engine) -> dict[str, int]:
     ):
         for table in tables:
             _copy_table(table, reading, writing)
+        _restore_definition_versions(reading, writing)
         _rebuild_search_text(writing)
         if target.dialect.name == "postgresql":
             _continue_sequences(tables, writing)
@@ -193,6 +208,20 @@ def _copy_table(table: Table, reading: Connection, writing: Connection) -> None:
             writing.execute(insert(table), [row._asdict() for row in batch])
     except DBAPIError as error:
         raise CopyFailed(f"copying {table.name} failed: {error.orig}") from None
+
+
+def _restore_definition_versions(reading: Connection, writing: Connection) -> None:
+    channels = Channel.__table__
+    stamps = reading.execute(select(channels.c.id, channels.c.definition_version)).all()
+    if not stamps:
+        return
+    restore = (
+        update(channels)
+        .where(channels.c.id == bindparam("channel_id"))
+        # Kept as copied (Core would set the column's onupdate time).
+        .values(definition_version=bindparam("version"), updated_at=channels.c.updated_at)
+    )
+    writing.execute(restore, [{"channel_id": id_, "version": version} for id_, version in stamps])
 
 
 def _rebuild_search_text(writing: Connection) -> None:

@@ -11,7 +11,7 @@ from flask import current_app
 
 from feedback_service.database import WRITE_OPTION
 from feedback_service.extensions import db
-from feedback_service.models import FTS_TABLE
+from feedback_service.models import BOARD_COUNT_TABLE, FTS_TABLE
 
 MIGRATIONS_DIRECTORY = Path(__file__).parent / "migrations"
 # Revision 0006 names its expression indexes (alembic cannot compare those) with this prefix.
@@ -20,12 +20,12 @@ TRIGRAM_INDEX_PREFIX = "trgm_"
 
 def described_by_models(name: str | None, type_: str, _parent_names: object) -> bool:
     """Alembic's ``include_name`` filter: migrations create by hand, with no model, the search
-    index table (on SQLite an FTS5 table with its shadow tables) and PostgreSQL's trigram
-    indexes over casefolded columns."""
+    index table (on SQLite an FTS5 table with its shadow tables), PostgreSQL's trigram
+    indexes over casefolded columns, and the boards' counts."""
     if name is None:
         return True
     if type_ == "table":
-        return not name.startswith(FTS_TABLE)
+        return not name.startswith(FTS_TABLE) and name != BOARD_COUNT_TABLE
     return not (type_ == "index" and name.startswith(TRIGRAM_INDEX_PREFIX))
 
 

@@ -1,7 +1,13 @@
 """Every model, imported here so the metadata (and Alembic) sees all tables."""
 
 from feedback_service.models.admin import AdminUser, Role, SetupToken
-from feedback_service.models.board import Comment, EndUser, PublicKey, Vote
+from feedback_service.models.board import (
+    BOARD_COUNT_TABLE,
+    Comment,
+    EndUser,
+    PublicKey,
+    Vote,
+)
 from feedback_service.models.feedback import Feedback, feedback_issue
 from feedback_service.models.issue import Category, Issue, IssueStatus
 from feedback_service.models.project import (
@@ -17,6 +23,7 @@ from feedback_service.models.project import (
 from feedback_service.models.search import FTS_TABLE, FTS_TEXT_COLUMNS, FeedbackValue
 
 __all__ = [
+    "BOARD_COUNT_TABLE",
     "FTS_TABLE",
     "FTS_TEXT_COLUMNS",
     "AdminUser",

@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from feedback_service.models.base import Base, UTCDateTime
 from feedback_service.timestamps import utcnow
 
+# Revision 0008 keeps each board's feedback counted per status and type in this table (no
+# model: triggers write it).
+BOARD_COUNT_TABLE = "board_count"
+
 
 class EndUser(Base):
     """A user of the customer's product, known by the customer's own id (``externalId``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, Text, UniqueConstraint
@@ -28,6 +29,12 @@ class Project(Base):
     allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def new_definition_version() -> int:
+    """A random stamp: unlike a counter, it can never recur for a channel id that is reused
+    (a database emptied or restored), so no cached definition is ever taken for another."""
+    return secrets.randbits(62)
 
 
 class FieldFormat(enum.StrEnum):
@@ -75,6 +82,12 @@ class Channel(Base):
     s3_secret_access_key: Mapped[str | None] = mapped_column(String(255))
     # A board: the public API serves it, with the fields title, description, type and status.
     is_board: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Replaced by a new stamp, by triggers (revision 0007), in the transaction of any change to
+    # the channel (but its count), its fields or their options: processes that cache the
+    # definition compare it (services.channels.channel_definition).
+    definition_version: Mapped[int] = mapped_column(
+        Int64, default=new_definition_version, server_default="0"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,16 +1,23 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from feedback_service.models import ApiKey
 
+# Every integration request reads it: plain rows, from a statement built once.
+_ACTIVE_WITH_PREFIX = select(
+    ApiKey.id, ApiKey.project_id, ApiKey.key_hash, ApiKey.last_used_at
+).where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None))
 
-def active_keys_with_prefix(session: Session, prefix: str) -> list[ApiKey]:
-    stmt = select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
-    return list(session.scalars(stmt))
+
+def active_keys_with_prefix(session: Session, prefix: str) -> Sequence[Row[Any]]:
+    """``(id, project_id, key_hash, last_used_at)`` of each unrevoked key with this prefix."""
+    return session.execute(_ACTIVE_WITH_PREFIX, {"prefix": prefix}).all()
 
 
 def get_key(session: Session, project_id: int, key_id: int) -> ApiKey | None:

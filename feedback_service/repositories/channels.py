@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from feedback_service.models import Channel, Field
@@ -14,6 +14,23 @@ def get_channel(session: Session, project_id: int, channel_id: int) -> Channel |
         .options(selectinload(Channel.fields).selectinload(Field.options))
     )
     return session.scalar(stmt)
+
+
+# Read by nearly every API request: built once, with bound parameters.
+_DEFINITION_VERSION = select(Channel.definition_version).where(
+    Channel.id == bindparam("channel_id"), Channel.project_id == bindparam("project_id")
+)
+_FEEDBACK_COUNT = select(Channel.feedback_count).where(Channel.id == bindparam("channel_id"))
+
+
+def definition_version(session: Session, project_id: int, channel_id: int) -> int | None:
+    """The channel's definition stamp, None when ``project_id`` has no such channel."""
+    params = {"channel_id": channel_id, "project_id": project_id}
+    return session.execute(_DEFINITION_VERSION, params).scalar()
+
+
+def feedback_count(session: Session, channel_id: int) -> int:
+    return int(session.execute(_FEEDBACK_COUNT, {"channel_id": channel_id}).scalar_one())
 
 
 def channel_name_taken(session: Session, project_id: int, name: str) -> bool:

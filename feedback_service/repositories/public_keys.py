@@ -2,28 +2,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from feedback_service.models import Channel, Project, PublicKey
 
+# Every public API request reads it: built once, with a bound parameter.
+_BOARD_ACCESS = (
+    select(
+        PublicKey.id,
+        PublicKey.project_id,
+        PublicKey.channel_id,
+        Project.identity_secret,
+        Project.identity_required,
+        Project.allowed_origins,
+    )
+    .join(Project, Project.id == PublicKey.project_id)
+    .join(Channel, Channel.id == PublicKey.channel_id)
+    .where(PublicKey.key == bindparam("key"), PublicKey.revoked_at.is_(None), Channel.is_board)
+)
+
 
 def board_access_row(session: Session, raw_key: str) -> Row[Any] | None:
     """The key's ids and its project's public-API settings, for an unrevoked key of a board."""
-    stmt = (
-        select(
-            PublicKey.id,
-            PublicKey.project_id,
-            PublicKey.channel_id,
-            Project.identity_secret,
-            Project.identity_required,
-            Project.allowed_origins,
-        )
-        .join(Project, Project.id == PublicKey.project_id)
-        .join(Channel, Channel.id == PublicKey.channel_id)
-        .where(PublicKey.key == raw_key, PublicKey.revoked_at.is_(None), Channel.is_board)
-    )
-    return session.execute(stmt).one_or_none()
+    return session.execute(_BOARD_ACCESS, {"key": raw_key}).one_or_none()
 
 
 def get_key(session: Session, project_id: int, key_id: int) -> PublicKey | None:

@@ -45,6 +45,14 @@ def board_feedback(session: Session, channel_id: int, public_id: str) -> Feedbac
     return feedback
 
 
+def board_feedback_id(session: Session, channel_id: int, public_id: str) -> int:
+    """The id of a board's feedback by public id. :raises BoardFeedbackNotFound:"""
+    feedback_id = feedback_repo.board_feedback_id(session, channel_id, public_id)
+    if feedback_id is None:
+        raise BoardFeedbackNotFound()
+    return feedback_id
+
+
 def refuse_new_board_options(channel: Channel, new_options: Sequence[tuple[Field, str]]) -> None:
     """A board's type and status keep the public API's values: no new options there.
 

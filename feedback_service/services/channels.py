@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
 import ada_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from feedback_service.database import unique_or, unit_of_work
@@ -156,6 +159,42 @@ def channel_in_project(session: Session, project_id: int, channel_id: int) -> Ch
     channel = repo.get_channel(session, project_id, channel_id)
     if channel is None:
         raise ChannelNotFound()
+    return channel
+
+
+# Per engine (one per app), so that apps on other databases never share definitions.
+_definitions: WeakKeyDictionary[Engine, dict[tuple[int, int], Channel]] = WeakKeyDictionary()
+_definitions_guard = threading.Lock()
+
+
+def _cached_definitions(session: Session) -> dict[tuple[int, int], Channel]:
+    engine = session.get_bind()
+    with _definitions_guard:
+        return _definitions.setdefault(engine, {})
+
+
+def channel_definition(session: Session, project_id: int, channel_id: int) -> Channel:
+    """The project's channel with its fields, as ``channel_in_project`` loads it, from this
+    process's cache while the channel's definition stamp is unchanged.
+
+    The stamp is read in the caller's unit of work, so a change that any process committed
+    before the unit began is seen. The rows are detached and shared between threads: read them
+    only (services that change a channel load it with ``channel_in_project``). The feedback
+    count is not part of the definition: read it with ``repositories.channels.feedback_count``.
+
+    :raises ChannelNotFound: also for another project's channel.
+    """
+    version = repo.definition_version(session, project_id, channel_id)
+    if version is None:
+        raise ChannelNotFound()
+    definitions = _cached_definitions(session)
+    cached = definitions.get((project_id, channel_id))
+    if cached is not None and cached.definition_version == version:
+        return cached
+    channel = channel_in_project(session, project_id, channel_id)
+    # Its fields and options go with it (the relationships cascade expunge).
+    session.expunge(channel)
+    definitions[(project_id, channel_id)] = channel
     return channel
 
 

@@ -10,8 +10,8 @@ from feedback_service.models import Comment
 from feedback_service.public_ids import COMMENT_PREFIX, new_public_id
 from feedback_service.repositories import comments as comments_repo
 from feedback_service.repositories import feedback as feedback_repo
-from feedback_service.services.boards import board_feedback
-from feedback_service.services.channels import channel_in_project
+from feedback_service.services.boards import board_feedback_id
+from feedback_service.services.channels import channel_definition
 from feedback_service.services.end_users import (
     EndUserClaim,
     acting_end_user,
@@ -37,9 +37,9 @@ def add_comment(
     """
     claim = verified_claim(access, claim)
     with unit_of_work(write=True) as session:
-        feedback = board_feedback(session, access.channel_id, public_id)
+        feedback_id = board_feedback_id(session, access.channel_id, public_id)
         end_user = acting_end_user(session, access, claim)
-        return _add(session, feedback.id, content=content, end_user=end_user)
+        return _add(session, feedback_id, content=content, end_user=end_user)
 
 
 def add_team_comment(
@@ -50,8 +50,8 @@ def add_team_comment(
     :raises ChannelNotFound: :raises FeedbackNotFound:
     """
     with unit_of_work(write=True) as session:
-        channel_in_project(session, project_id, channel_id)
-        if feedback_repo.get_feedback(session, channel_id, feedback_id) is None:
+        channel_definition(session, project_id, channel_id)
+        if not feedback_repo.feedback_exists(session, channel_id, feedback_id):
             raise FeedbackNotFound()
         return _add(session, feedback_id, content=content, is_team=True, author_name=author_name)
 
@@ -62,7 +62,7 @@ def list_comments(project_id: int, channel_id: int, feedback_id: int, limit: int
     :raises ChannelNotFound: :raises FeedbackNotFound:
     """
     with unit_of_work(write=False) as session:
-        channel_in_project(session, project_id, channel_id)
-        if feedback_repo.get_feedback(session, channel_id, feedback_id) is None:
+        channel_definition(session, project_id, channel_id)
+        if not feedback_repo.feedback_exists(session, channel_id, feedback_id):
             raise FeedbackNotFound()
         return comments_repo.first_comments(session, feedback_id, limit)

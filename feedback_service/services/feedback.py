@@ -18,7 +18,7 @@ from feedback_service.repositories import search_index
 from feedback_service.repositories.project_names import name_taken
 from feedback_service.services import field_values
 from feedback_service.services.boards import refuse_new_board_options, with_board_defaults
-from feedback_service.services.channels import channel_in_project
+from feedback_service.services.channels import channel_definition
 from feedback_service.services.field_values import MAX_ISSUE_NAME_LENGTH
 from feedback_service.services.issues import issues_for_names
 from feedback_service.timestamps import utcnow
@@ -42,7 +42,7 @@ def create_feedback(
     :raises ChannelNotFound: :raises InvalidInput:
     """
     with unit_of_work(write=True) as session:
-        channel = channel_in_project(session, project_id, channel_id)
+        channel = channel_definition(session, project_id, channel_id)
         return insert_feedback(session, channel, body, own_images=own_images)
 
 
@@ -70,22 +70,25 @@ def insert_feedback(
         data=new.data,
         created_at=new.created_at or now,
         updated_at=now,
+        # Set here: the row is inserted without the ORM, which would apply column defaults.
+        vote_count=0,
+        comment_count=0,
         **columns,
     )
-    session.add(feedback)
-    session.flush()
+    feedback.id = repo.insert_feedback(session, feedback)
     search_index.index_feedback(session, feedback.id, channel.id, feedback.data, channel.fields)
     repo.add_to_channel_count(session, channel.id, 1)
-    for issue in issues_for_names(session, channel.project_id, new.issue_names):
-        if repo.link_issue(session, feedback.id, issue.id, now):
-            issues_repo.add_to_feedback_count(session, issue.id, 1)
+    if new.issue_names:
+        for issue in issues_for_names(session, channel.project_id, new.issue_names):
+            if repo.link_issue(session, feedback.id, issue.id, now):
+                issues_repo.add_to_feedback_count(session, issue.id, 1)
     return feedback
 
 
 def get_feedback(project_id: int, channel_id: int, feedback_id: int) -> Feedback:
     """:raises ChannelNotFound: :raises FeedbackNotFound:"""
     with unit_of_work(write=False) as session:
-        channel_in_project(session, project_id, channel_id)
+        channel_definition(session, project_id, channel_id)
         return _feedback(session, channel_id, feedback_id)
 
 
@@ -101,7 +104,7 @@ def update_feedback(
     :raises ChannelNotFound: :raises FeedbackNotFound: :raises InvalidInput:
     """
     with unit_of_work(write=True) as session:
-        channel = channel_in_project(session, project_id, channel_id)
+        channel = channel_definition(session, project_id, channel_id)
         feedback = _feedback(session, channel_id, feedback_id)
         changes = field_values.validate_feedback_changes(channel, body, own_images)
         refuse_new_board_options(channel, changes.new_options)
@@ -122,7 +125,7 @@ def delete_feedback(project_id: int, channel_id: int, feedback_ids: Sequence[int
     :raises ChannelNotFound:
     """
     with unit_of_work(write=True) as session:
-        channel_in_project(session, project_id, channel_id)
+        channel_definition(session, project_id, channel_id)
         deleted = repo.delete_feedback(session, channel_id, feedback_ids)
         repo.add_to_channel_count(session, channel_id, -deleted)
         return deleted
@@ -131,8 +134,9 @@ def delete_feedback(project_id: int, channel_id: int, feedback_ids: Sequence[int
 def _check_link_ends(
     session: Session, project_id: int, channel_id: int, feedback_id: int, issue_id: int
 ) -> None:
-    channel_in_project(session, project_id, channel_id)
-    _feedback(session, channel_id, feedback_id)
+    channel_definition(session, project_id, channel_id)
+    if not repo.feedback_exists(session, channel_id, feedback_id):
+        raise FeedbackNotFound()
     if issues_repo.get_issue(session, project_id, issue_id) is None:
         raise UnknownId()
 
@@ -173,7 +177,7 @@ def link_new_issue(project_id: int, channel_id: int, feedback_id: int, name: str
         raise InvalidInput(f"issue name must be 1 to {MAX_ISSUE_NAME_LENGTH} characters")
     try:
         with unit_of_work(write=True) as session:
-            channel_in_project(session, project_id, channel_id)
+            channel_definition(session, project_id, channel_id)
             _feedback(session, channel_id, feedback_id)
             if name_taken(session, Issue, project_id, name):
                 raise IssueNameDuplicated()

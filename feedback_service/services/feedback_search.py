@@ -25,7 +25,7 @@ from feedback_service.repositories import feedback_search as repo
 from feedback_service.repositories.feedback_filters import EVERYTHING, NOTHING, Match
 from feedback_service.repositories.pagination import Page
 from feedback_service.repositories.search_index import text_columns
-from feedback_service.services.channels import channel_in_project
+from feedback_service.services.channels import channel_definition
 from feedback_service.services.query_parsing import date_range, is_int64, sort_order
 from feedback_service.timestamps import parse_timestamp, to_iso
 
@@ -300,7 +300,7 @@ def _run(
     limit: int,
 ) -> Page[Feedback]:
     with unit_of_work(write=False) as session:
-        channel = channel_in_project(session, project_id, channel_id)
+        channel = channel_definition(session, project_id, channel_id)
         reader = ChannelQuery(project_id, channel, session)
         match = build(reader)
         order = reader.order(sort)

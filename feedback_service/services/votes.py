@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from feedback_service.database import unit_of_work
-from feedback_service.models import EndUser
+from feedback_service.models import EndUser, Feedback
 from feedback_service.repositories import end_users as end_users_repo
 from feedback_service.repositories import feedback as feedback_repo
 from feedback_service.repositories import votes as repo
-from feedback_service.services.boards import board_feedback
+from feedback_service.services.boards import board_feedback, board_feedback_id
 from feedback_service.services.end_users import (
     EndUserClaim,
     acting_end_user,
@@ -42,11 +43,12 @@ def anonymous_voter(client_key: str) -> str:
 
 
 def add_first_vote(
-    session: Session, feedback_id: int, voter_key: str, end_user_id: int | None
+    session: Session, feedback: Feedback, voter_key: str, end_user_id: int | None
 ) -> None:
-    """The submitter's own vote on new feedback."""
-    if repo.add_vote(session, feedback_id, voter_key, end_user_id):
-        feedback_repo.add_to_vote_count(session, feedback_id, 1)
+    """The submitter's own vote on new feedback, counted on the row as the database has it."""
+    if repo.add_vote(session, feedback.id, voter_key, end_user_id):
+        count = feedback_repo.add_to_vote_count(session, feedback.id, 1)
+        set_committed_value(feedback, "vote_count", count)
 
 
 def toggle_vote(
@@ -58,14 +60,14 @@ def toggle_vote(
     """
     claim = verified_claim(access, claim)
     with unit_of_work(write=True) as session:
-        feedback = board_feedback(session, access.channel_id, public_id)
+        feedback_id = board_feedback_id(session, access.channel_id, public_id)
         end_user = acting_end_user(session, access, claim)
         voter = end_user_voter(end_user) if end_user else anonymous_voter(client_key)
-        feedback_repo.lock_feedback(session, feedback.id)
-        if repo.remove_vote(session, feedback.id, voter):
-            return VoteState(False, feedback_repo.add_to_vote_count(session, feedback.id, -1))
-        added = repo.add_vote(session, feedback.id, voter, end_user.id if end_user else None)
-        count = feedback_repo.add_to_vote_count(session, feedback.id, 1 if added else 0)
+        feedback_repo.lock_feedback(session, feedback_id)
+        if repo.remove_vote(session, feedback_id, voter):
+            return VoteState(False, feedback_repo.add_to_vote_count(session, feedback_id, -1))
+        added = repo.add_vote(session, feedback_id, voter, end_user.id if end_user else None)
+        count = feedback_repo.add_to_vote_count(session, feedback_id, 1 if added else 0)
         return VoteState(True, count)
 
 
