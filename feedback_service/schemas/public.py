@@ -326,9 +326,12 @@ class FeedbackListOut(OutSchema):
     totalPages = fields.Integer()
 
 
+_FEEDBACK_ITEMS_OUT = FeedbackItemOut(many=True)
+
+
 def page_envelope(items: list[Feedback], total: int, page: int, limit: int) -> dict[str, Any]:
     return {
-        "items": FeedbackItemOut(many=True).dump(items),
+        "items": _FEEDBACK_ITEMS_OUT.dump(items),
         "total": total,
         "page": page,
         "limit": limit,

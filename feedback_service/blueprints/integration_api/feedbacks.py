@@ -21,6 +21,9 @@ from feedback_service.schemas.integration import (
 )
 from feedback_service.services import feedback as service
 
+# Built once and shared by the document and the views (loading or dumping never changes one).
+FEEDBACK_OUT = FeedbackOut()
+
 
 def _object_body() -> dict[str, Any]:
     body = json_body()
@@ -48,9 +51,9 @@ def create_feedback(project_id: int, channel_id: int) -> tuple[dict[str, int], i
 
 
 @bp.get(FEEDBACK)
-@documented("Get feedback", response=FeedbackOut())
+@documented("Get feedback", response=FEEDBACK_OUT)
 def get_feedback(project_id: int, channel_id: int, feedback_id: int) -> dict[str, Any]:
-    return FeedbackOut().dump(service.get_feedback(project_id, channel_id, feedback_id))
+    return FEEDBACK_OUT.dump(service.get_feedback(project_id, channel_id, feedback_id))
 
 
 @bp.put(FEEDBACK)

@@ -12,13 +12,10 @@ from feedback_service.client_address import client_key
 from feedback_service.openapi.operation import documented
 from feedback_service.schemas.public import (
     CommentIn,
-    CommentOut,
     CreatedCommentOut,
     CreatedFeedbackOut,
     FeedbackDetailEnvelopeOut,
-    FeedbackDetailOut,
     FeedbackIn,
-    FeedbackItemOut,
     FeedbackListOut,
     ListQuery,
     ViewerQuery,
@@ -29,11 +26,18 @@ from feedback_service.schemas.public import (
 from feedback_service.services import board_feedback, comments, votes
 from feedback_service.services.board_feedback import BoardQuery, NewBoardFeedback
 
+# Built once and shared by the document and the views: building a schema copies its fields,
+# and loading or dumping never changes it.
+LIST_QUERY, VIEWER_QUERY = ListQuery(), ViewerQuery()
+FEEDBACK_IN, VOTE_IN, COMMENT_IN = FeedbackIn(), VoteIn(), CommentIn()
+CREATED_FEEDBACK_OUT, FEEDBACK_DETAIL_OUT = CreatedFeedbackOut(), FeedbackDetailEnvelopeOut()
+VOTE_OUT, CREATED_COMMENT_OUT = VoteOut(), CreatedCommentOut()
+
 
 @bp.get("/feedback")
-@documented("List the board's feedback", query=ListQuery(), response=FeedbackListOut())
+@documented("List the board's feedback", query=LIST_QUERY, response=FeedbackListOut())
 def list_feedback() -> dict[str, Any]:
-    query = load_query(ListQuery())
+    query = load_query(LIST_QUERY)
     page = board_feedback.list_feedback(
         board(),
         BoardQuery(
@@ -49,9 +53,9 @@ def list_feedback() -> dict[str, Any]:
 
 
 @bp.post("/feedback")
-@documented("Submit feedback", status=201, body=FeedbackIn(), response=CreatedFeedbackOut())
+@documented("Submit feedback", status=201, body=FEEDBACK_IN, response=CREATED_FEEDBACK_OUT)
 def submit_feedback() -> tuple[dict[str, Any], int]:
-    body = load_body(FeedbackIn())
+    body = load_body(FEEDBACK_IN)
     new = NewBoardFeedback(
         title=body["title"],
         type=body["type"],
@@ -59,18 +63,18 @@ def submit_feedback() -> tuple[dict[str, Any], int]:
         metadata=body.get("metadata"),
     )
     feedback = board_feedback.submit_feedback(board(), new, body.get("endUser"), client_key())
-    return {"feedback": FeedbackItemOut().dump(feedback)}, 201
+    return CREATED_FEEDBACK_OUT.dump({"feedback": feedback}), 201
 
 
 @bp.get("/feedback/<public_id>")
 @documented(
     "Get feedback with its comments",
-    query=ViewerQuery(),
-    response=FeedbackDetailEnvelopeOut(),
+    query=VIEWER_QUERY,
+    response=FEEDBACK_DETAIL_OUT,
     errors=(404,),
 )
 def get_feedback(public_id: str) -> dict[str, Any]:
-    viewer = load_query(ViewerQuery())
+    viewer = load_query(VIEWER_QUERY)
     detail = board_feedback.feedback_detail(
         board(),
         public_id,
@@ -79,41 +83,41 @@ def get_feedback(public_id: str) -> dict[str, Any]:
         client_key(),
         current_app.config["PUBLIC_MAX_COMMENTS"],
     )
-    return {"feedback": FeedbackDetailOut().dump(detail)}
+    return FEEDBACK_DETAIL_OUT.dump({"feedback": detail})
 
 
 @bp.post("/feedback/<public_id>/vote")
 @documented(
     "Vote for feedback, or take the vote back",
-    body=VoteIn(),
-    response=VoteOut(),
+    body=VOTE_IN,
+    response=VOTE_OUT,
     errors=(404,),
 )
 def toggle_vote(public_id: str) -> dict[str, Any]:
-    body = load_body(VoteIn())
+    body = load_body(VOTE_IN)
     state = votes.toggle_vote(board(), public_id, body.get("endUser"), client_key())
-    return VoteOut().dump(state)
+    return VOTE_OUT.dump(state)
 
 
 @bp.get("/feedback/<public_id>/vote")
-@documented("Whether the viewer voted", query=ViewerQuery(), response=VoteOut(), errors=(404,))
+@documented("Whether the viewer voted", query=VIEWER_QUERY, response=VOTE_OUT, errors=(404,))
 def get_vote(public_id: str) -> dict[str, Any]:
-    viewer = load_query(ViewerQuery())
+    viewer = load_query(VIEWER_QUERY)
     state = votes.vote_state(
         board(), public_id, viewer.get("endUserId"), viewer.get("userHash"), client_key()
     )
-    return VoteOut().dump(state)
+    return VOTE_OUT.dump(state)
 
 
 @bp.post("/feedback/<public_id>/comments")
 @documented(
     "Comment on feedback",
     status=201,
-    body=CommentIn(),
-    response=CreatedCommentOut(),
+    body=COMMENT_IN,
+    response=CREATED_COMMENT_OUT,
     errors=(404,),
 )
 def add_comment(public_id: str) -> tuple[dict[str, Any], int]:
-    body = load_body(CommentIn())
+    body = load_body(COMMENT_IN)
     comment = comments.add_comment(board(), public_id, body["content"], body.get("endUser"))
-    return {"comment": CommentOut().dump(comment)}, 201
+    return CREATED_COMMENT_OUT.dump({"comment": comment}), 201
