@@ -10,6 +10,9 @@ per (board, status, type), kept by triggers on ``feedback`` in the transaction o
 insert, delete and change of its values, whoever makes it (the app, ``copy-db``, a bulk load,
 SQL typed by hand). A missing status or type counts under ''. There is no model: the table is
 derived, so ``copy-db`` rebuilds it (through the triggers) rather than copying it.
+
+A later batch migration of ``feedback`` on SQLite rebuilds the table and drops these triggers
+with it: such a migration must create them again.
 """
 
 import sqlalchemy as sa
