@@ -25,6 +25,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
+from feedback_service.database import sqlite_file_path
+
 # The files SQLite keeps beside a database: its rollback journal, write-ahead log and WAL index.
 COMPANION_SUFFIXES = ("-journal", "-wal", "-shm")
 
@@ -49,9 +51,10 @@ def sqlite_file(url: URL) -> Path:
             f"backup copies SQLite databases; this one is {url.get_backend_name()}: "
             "use pg_dump (see docs/operations.md)"
         )
-    if url.database in (None, "", ":memory:"):
+    database = sqlite_file_path(url)
+    if database is None:
         raise BackupError("the database is in memory: there is no file to back up")
-    path = Path(url.database)
+    path = Path(database)
     if not path.is_file():
         raise BackupError(f"there is no database at {path}")
     return path

@@ -17,9 +17,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, event
+from sqlalchemy import URL, Engine, event
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -140,6 +141,22 @@ def _host_writer_lock(database: str, deadline: float) -> Iterator[None]:
         os.close(descriptor)
 
 
+def sqlite_file_path(url: URL) -> str | None:
+    """The file a SQLite URL names, None for an in-memory database.
+
+    A URI filename (``sqlite:///file:/path/db.sqlite?uri=true``) names its file in the URI's
+    path, and ``mode=memory`` makes it an in-memory database.
+    """
+    database = url.database
+    if not database or database == ":memory:":
+        return None
+    if url.query.get("uri") not in ("true", "1"):
+        return database
+    if url.query.get("mode") == "memory":
+        return None
+    return unquote(urlsplit(database).path) or None
+
+
 @contextmanager
 def _writer_slot(session: Session) -> Iterator[None]:
     engine = session.get_bind()
@@ -152,9 +169,9 @@ def _writer_slot(session: Session) -> Iterator[None]:
     deadline = time.monotonic() + timeout
     if not writer.acquire(timeout=timeout):
         raise _busy()
-    on_disk = database is not None and database not in ("", ":memory:")
+    path = sqlite_file_path(engine.url)
     try:
-        with _host_writer_lock(database, deadline) if on_disk else nullcontext():
+        with _host_writer_lock(path, deadline) if path else nullcontext():
             yield
     finally:
         writer.release()

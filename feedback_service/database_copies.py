@@ -37,7 +37,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 
-from feedback_service.database import WRITE_OPTION
+from feedback_service.database import WRITE_OPTION, sqlite_file_path
 from feedback_service.extensions import db
 from feedback_service.models import FTS_TABLE, Channel, Feedback, Field
 from feedback_service.repositories import search_index
@@ -103,7 +103,7 @@ def _parse(target_url: str) -> URL:
         raise CopyRefused(
             f"cannot copy to {url.get_backend_name()}: the target must be PostgreSQL or SQLite"
         )
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+    if url.get_backend_name() == "sqlite" and sqlite_file_path(url) is None:
         raise CopyRefused("the target must be a SQLite file, not an in-memory database")
     return url
 
@@ -134,7 +134,7 @@ def _shown(url: URL) -> str:
 def _identity(url: URL) -> tuple[Any, ...]:
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return (backend, os.path.realpath(url.database or ""))
+        return (backend, os.path.realpath(sqlite_file_path(url) or ""))
     return (
         backend,
         (url.host or "localhost").lower(),

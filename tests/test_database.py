@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -14,10 +16,26 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import Column, Integer, MetaData, Table, delete, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Table,
+    delete,
+    func,
+    insert,
+    make_url,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from feedback_service.database import WRITE_OPTION, unit_of_work
+from feedback_service.database import (
+    WRITE_OPTION,
+    WRITER_LOCK_SUFFIX,
+    sqlite_file_path,
+    unit_of_work,
+)
 from feedback_service.extensions import db
 from feedback_service.models import Category, Channel, Project
 from feedback_service.schema import described_by_models, head_revision, upgrade_to_head
@@ -321,3 +339,80 @@ def test_a_second_writer_of_the_process_queues_before_asking_sqlite(database):
         session.execute(text("SELECT 1"))
     with app.app_context():
         db.engine.dispose()
+
+
+@contextmanager
+def writer_lock_file(database: Path) -> Iterator[int]:
+    """The lock file the writers of every process take turns on, opened as another process
+    would open it."""
+    descriptor = os.open(str(database) + WRITER_LOCK_SUFFIX, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        yield descriptor
+    finally:
+        os.close(descriptor)
+
+
+def lock_is_free(descriptor: int) -> bool:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(descriptor, fcntl.LOCK_UN)
+    return True
+
+
+@pytest.mark.sqlite_only(reason="the writer lock file beside a SQLite database")
+def test_a_writing_unit_holds_the_writer_lock_file_other_processes_wait_on(app, database_path):
+    with writer_lock_file(database_path) as other_process:
+        with app.app_context(), unit_of_work(write=True) as session:
+            session.execute(text("SELECT 1"))
+            assert not lock_is_free(other_process)
+        assert lock_is_free(other_process)
+        with app.app_context(), unit_of_work(write=False) as session:
+            session.execute(text("SELECT 1"))
+            assert lock_is_free(other_process)
+
+
+@pytest.mark.sqlite_only(reason="the writer lock file beside a SQLite database")
+def test_a_writer_waits_for_the_lock_file_no_longer_than_the_busy_timeout(make_app, database_path):
+    impatient = make_app(SQLITE_BUSY_TIMEOUT_MS=200)
+    with writer_lock_file(database_path) as other_process:
+        fcntl.flock(other_process, fcntl.LOCK_EX)
+        with (
+            impatient.app_context(),
+            pytest.raises(OperationalError, match="database is locked"),
+            unit_of_work(write=True) as session,
+        ):
+            session.execute(insert(Project).values(name="never", timezone=SEOUL))
+    with impatient.app_context(), unit_of_work(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Project)) == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:////srv/feedback.sqlite", "/srv/feedback.sqlite"),
+        ("sqlite:///relative.sqlite", "relative.sqlite"),
+        ("sqlite:///file:/srv/feedback.sqlite?uri=true", "/srv/feedback.sqlite"),
+        ("sqlite:///file:/srv/with%20space.sqlite?uri=true&mode=rw", "/srv/with space.sqlite"),
+        ("sqlite:///file:shared?mode=memory&cache=shared&uri=true", None),
+        ("sqlite://", None),
+        ("sqlite:///:memory:", None),
+    ],
+)
+def test_the_file_a_sqlite_url_names(url, path):
+    assert sqlite_file_path(make_url(url)) == path
+
+
+@pytest.mark.sqlite_only(reason="a SQLite URI filename")
+def test_an_app_on_a_uri_filename_writes_and_locks_beside_its_file(
+    tmp_path, new_file_app, empty_database
+):
+    database = tmp_path / "uri.sqlite"
+    app = new_file_app(empty_database, DATABASE_URL=f"sqlite:///file:{database}?uri=true")
+    with app.app_context():
+        upgrade_to_head()
+        with unit_of_work(write=True) as session:
+            session.execute(insert(Project).values(name="Shop", timezone=SEOUL))
+    assert os.path.exists(str(database) + WRITER_LOCK_SUFFIX)
+    assert SqliteFile(database)("SELECT name FROM project") == [("Shop",)]
