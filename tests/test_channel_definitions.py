@@ -7,14 +7,20 @@ Two apps on one database stand for two worker processes: each keeps its own cach
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from feedback_service.extensions import db
 from feedback_service.models import FieldProperty, FieldStatus
+from feedback_service.schema import MIGRATIONS_DIRECTORY, upgrade_to_head
 from feedback_service.services import channel_images, fields
 from feedback_service.services.fields import FieldChanges
+from tests.conftest import make_test_app
+from tests.databases import TestDatabase
 from tests.factories import World
 from tests.helpers import Sql, assert_json, bad_request
 
@@ -128,3 +134,33 @@ def test_new_feedback_leaves_the_stamp_as_it_is(
 
     assert definition_version(sql, world) == before
     assert sql("SELECT feedback_count FROM channel WHERE id = ?", (world.a.channel_id,)) == [(3,)]
+
+
+def test_migration_0007_gives_each_existing_channel_a_stamp_of_its_own(
+    empty_database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("FEEDBACK_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = make_test_app(empty_database)
+    try:
+        with app.app_context():
+            flask_migrate.upgrade(directory=str(MIGRATIONS_DIRECTORY), revision="0006")
+            db.engine.dispose()
+        [(project_id,)] = empty_database(
+            "INSERT INTO project (name, timezone, created_at, updated_at) "
+            "VALUES ('old', '{}', '2026-01-01', '2026-01-01') RETURNING id"
+        )
+        for name in ("a", "b", "c"):
+            empty_database(
+                "INSERT INTO channel (project_id, name, feedback_search_max_days, "
+                "image_domains, created_at, updated_at) "
+                f"VALUES ({project_id}, '{name}', 365, '[]', '2026-01-01', '2026-01-01')"
+            )
+        with app.app_context():
+            upgrade_to_head()
+        stamps = [stamp for (stamp,) in empty_database("SELECT definition_version FROM channel")]
+        assert len(stamps) == 3
+        assert len(set(stamps)) == 3
+        assert 0 not in stamps
+    finally:
+        with app.app_context():
+            db.engine.dispose()

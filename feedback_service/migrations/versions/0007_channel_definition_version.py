@@ -11,7 +11,7 @@ an option, and every change of a channel row other than its feedback counter (wh
 with each new feedback and is not part of the definition). The new stamp is random, not a
 count, so it can never recur for a channel id that a restored or emptied database reuses.
 
-Added in place; existing channels start at 0, a stamp like any other. A later batch migration
+Added in place; each existing channel gets a random stamp of its own. A later batch migration
 of ``channel``, ``field`` or ``option`` on SQLite rebuilds the table and drops its triggers:
 it must create them again (``create_triggers``).
 """
@@ -116,6 +116,10 @@ def upgrade():
     op.add_column(
         "channel", sa.Column("definition_version", Int64, server_default="0", nullable=False)
     )
+    # A stamp of its own for each existing channel, as any change would give it: one equal for
+    # all could match what a worker cached from another database under the same ids.
+    stamp = POSTGRESQL_STAMP if _postgresql() else SQLITE_STAMP
+    op.execute(f"UPDATE channel SET definition_version = {stamp}")
     create_triggers()
 
 
