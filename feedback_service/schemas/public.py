@@ -242,8 +242,9 @@ class FeedbackItemOut(OutSchema):
     id = fields.String(attribute="public_id")
     title = fields.String(attribute="data.title", dump_default="")
     description = fields.String(attribute="data.description", dump_default=None, allow_none=True)
-    type = fields.String(attribute="data.type", dump_default=DEFAULT_TYPE)
-    status = fields.String(attribute="data.status", dump_default=INITIAL_STATUS)
+    # The integration API may set these to null; the defaults are for absent values.
+    type = fields.String(attribute="data.type", dump_default=DEFAULT_TYPE, allow_none=True)
+    status = fields.String(attribute="data.status", dump_default=INITIAL_STATUS, allow_none=True)
     voteCount = fields.Integer(attribute="vote_count")
     commentCount = fields.Integer(attribute="comment_count")
     createdAt = Timestamp(attribute="created_at")

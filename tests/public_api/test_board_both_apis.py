@@ -368,6 +368,26 @@ def test_the_public_api_never_serves_a_type_or_status_outside_its_values(
     assert shown["status"] in STATUSES
 
 
+def test_values_the_team_clears_are_served_as_null_as_the_document_says(client, boards_world, sql):
+    a = boards_world.a
+    feedback = submit(client, a, {"title": "Cleared"})
+    cleared = {"type": None, "status": None}
+
+    updated = client.put(
+        feedback_url(a, internal_id(sql, feedback["id"])), json=cleared, headers=secret(a)
+    )
+
+    assert_empty(updated)
+    shown = public_detail(client, a, feedback["id"]).get_json()["feedback"]
+    assert {key: shown[key] for key in cleared} == cleared
+    [listed] = public_list(client, a, {}).get_json()["items"]
+    assert {key: listed[key] for key in cleared} == cleared
+    item = client.get("/openapi.json").get_json()["components"]["schemas"]["FeedbackItemOut"]
+    assert {key: item["properties"][key] for key in cleared} == {
+        key: {"type": "string", "nullable": True} for key in cleared
+    }
+
+
 # --- issues ----------------------------------------------------------------------------------
 
 
