@@ -321,31 +321,31 @@ class PageMetaOut(OutSchema):
     totalPages = fields.Integer()
 
 
-class CategoryPageOut(OutSchema):
-    items = fields.List(fields.Nested(CategoryOut))
-    meta = fields.Nested(PageMetaOut)
+def page_of(item: type[Schema]) -> type[Schema]:
+    """The ``{items, meta}`` page of ``item``, named after it (``IssueOut``: ``IssuePageOut``)."""
+    return OutSchema.from_dict(
+        {"items": fields.List(fields.Nested(item)), "meta": fields.Nested(PageMetaOut)},
+        name=item.__name__.removesuffix("Out") + "PageOut",
+    )
 
 
-class IssuePageOut(OutSchema):
-    items = fields.List(fields.Nested(IssueOut))
-    meta = fields.Nested(PageMetaOut)
+CategoryPageOut = page_of(CategoryOut)
+IssuePageOut = page_of(IssueOut)
+FeedbackPageOut = page_of(FeedbackOut)
 
 
-class FeedbackPageOut(OutSchema):
-    items = fields.List(fields.Nested(FeedbackOut))
-    meta = fields.Nested(PageMetaOut)
-
-
-def page_envelope(page: Page[Any], item_schema: Schema) -> dict[str, Any]:
-    """``{items, meta}`` with the reference's meta keys."""
-    items = item_schema.dump(page.items, many=True)
-    return {
-        "items": items,
-        "meta": {
-            "itemCount": len(items),
-            "totalItems": page.total,
-            "itemsPerPage": page.limit,
-            "currentPage": page.page,
-            "totalPages": math.ceil(page.total / page.limit),
-        },
-    }
+def page_envelope(page: Page[Any], page_schema: Schema) -> dict[str, Any]:
+    """``{items, meta}`` with the reference's meta keys, dumped by a ``page_of`` schema."""
+    envelope: dict[str, Any] = page_schema.dump(
+        {
+            "items": page.items,
+            "meta": {
+                "itemCount": len(page.items),
+                "totalItems": page.total,
+                "itemsPerPage": page.limit,
+                "currentPage": page.page,
+                "totalPages": math.ceil(page.total / page.limit),
+            },
+        }
+    )
+    return envelope

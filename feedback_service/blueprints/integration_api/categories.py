@@ -15,7 +15,6 @@ from feedback_service.schemas.base import load
 from feedback_service.schemas.integration import (
     CategoryIn,
     CategoryListQuery,
-    CategoryOut,
     CategoryPageOut,
     CreatedOut,
     page_envelope,
@@ -25,6 +24,7 @@ from feedback_service.services import categories as service
 CATEGORY = PROJECT + "/categories/<category_id>"
 # `sort[name]=ASC` in a query string, the qs-style form of the reference's `sort` object.
 SORT_PARAMETER = re.compile(r"^sort\[(\w+)\]$")
+CATEGORY_PAGE_OUT = CategoryPageOut()
 
 
 def _sort_from_query() -> dict[str, str]:
@@ -44,13 +44,13 @@ def create_category(project_id: int) -> tuple[dict[str, int], int]:
 
 
 @bp.get(PROJECT + "/categories")
-@documented("List categories", query=CategoryListQuery(), response=CategoryPageOut())
+@documented("List categories", query=CategoryListQuery(), response=CATEGORY_PAGE_OUT)
 def list_categories(project_id: int) -> dict[str, Any]:
     page, limit = page_request(request.args.get("limit"), request.args.get("page"))
     found = service.list_categories(
         project_id, request.args.get("categoryName"), _sort_from_query(), page, limit
     )
-    return page_envelope(found, CategoryOut())
+    return page_envelope(found, CATEGORY_PAGE_OUT)
 
 
 @bp.put(CATEGORY)

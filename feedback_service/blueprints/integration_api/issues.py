@@ -24,6 +24,7 @@ from feedback_service.schemas.integration import (
 from feedback_service.services import issues as service
 
 ISSUE = PROJECT + "/issues/<issue_id>"
+ISSUE_PAGE_OUT = IssuePageOut()
 
 
 @bp.post(PROJECT + "/issues")
@@ -40,12 +41,12 @@ def get_issue(project_id: int, issue_id: int) -> dict[str, Any]:
 
 
 @bp.post(PROJECT + "/issues/search")
-@documented("Search issues", status=201, body=SearchIn(), response=IssuePageOut())
+@documented("Search issues", status=201, body=SearchIn(), response=ISSUE_PAGE_OUT)
 def search_issues(project_id: int) -> tuple[dict[str, Any], int]:
     body = load(SearchIn(), json_body())
     page, limit = page_request(body["limit"], body["page"])
     found = service.search_issues(project_id, body["query"] or {}, body["sort"], page, limit)
-    return page_envelope(found, IssueOut()), 201
+    return page_envelope(found, ISSUE_PAGE_OUT), 201
 
 
 @bp.put(ISSUE)

@@ -7,7 +7,6 @@ from typing import Any
 from flask import request
 
 from feedback_service.blueprints.integration_api import bp
-from feedback_service.blueprints.integration_api.feedbacks import FEEDBACK_OUT
 from feedback_service.blueprints.integration_api.paths import CHANNEL
 from feedback_service.blueprints.integration_api.requests import json_body, page_request
 from feedback_service.errors import InvalidInput
@@ -35,7 +34,7 @@ def search_feedback(project_id: int, channel_id: int) -> tuple[dict[str, Any], i
     found = service.search_v1(
         project_id, channel_id, body["query"] or {}, body["sort"], page, limit
     )
-    return page_envelope(found, FEEDBACK_OUT), 201
+    return page_envelope(found, PAGE_OUT), 201
 
 
 @bp.get(CHANNEL + "/feedbacks")
@@ -51,7 +50,7 @@ def find_feedback(project_id: int, channel_id: int) -> dict[str, Any]:
         raise InvalidInput("Please provide either issueName or both fieldKey and searchText.")
     page, limit = page_request(request.args.get("limit"), request.args.get("page"))
     found = service.search_v1(project_id, channel_id, query, None, page, limit)
-    return page_envelope(found, FEEDBACK_OUT)
+    return page_envelope(found, PAGE_OUT)
 
 
 @bp.post("/v2" + CHANNEL + "/feedbacks/search")
@@ -69,4 +68,4 @@ def search_feedback_v2(project_id: int, channel_id: int) -> tuple[dict[str, Any]
         page,
         limit,
     )
-    return page_envelope(found, FEEDBACK_OUT), 201
+    return page_envelope(found, PAGE_OUT), 201
